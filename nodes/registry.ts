@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { NodeDefinition, OptionsEnv, InputSpec } from './define.ts';
+import type { ComboInput, NodeDefinition, OptionsEnv, InputSpec } from './define.ts';
 
 export class NodeRegistry {
   private readonly defs = new Map<string, NodeDefinition>();
@@ -69,10 +69,13 @@ async function describe(def: NodeDefinition, env: OptionsEnv): Promise<ObjectInf
 async function describeInput(spec: InputSpec, env: OptionsEnv): Promise<[unknown, Record<string, unknown>?]> {
   const { type, optional: _o, ...rest } = spec as InputSpec & Record<string, unknown>;
   if (spec.type === 'COMBO') {
-    const options = typeof spec.options === 'function' ? await spec.options(env) : spec.options;
-    const extra: Record<string, unknown> = { tooltip: spec.tooltip };
-    if (spec.default !== undefined) extra.default = spec.default;
-    if (spec.imageUpload) extra.image_upload = true;
+    // SocketInput's open string type defeats narrowing on 'COMBO'.
+    const combo = spec as ComboInput;
+    const options = typeof combo.options === 'function' ? await combo.options(env) : combo.options;
+    const extra: Record<string, unknown> = {};
+    if (combo.tooltip !== undefined) extra.tooltip = combo.tooltip;
+    if (combo.default !== undefined) extra.default = combo.default;
+    if (combo.imageUpload) extra.image_upload = true;
     return [[...options], extra];
   }
   const extra: Record<string, unknown> = {};
