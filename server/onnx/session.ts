@@ -1,0 +1,135 @@
+// ONNX Runtime sessions for an execution provider, with thread settings, a session cache and
+// clear errors when a provider cannot start (an explicit device never falls back to CPU).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import type { ModelProto } from './proto.ts';
+import { modelDataBytes, saveModel, serializeModel } from './io.ts';
+
+export type Device = 'cpu' | 'cuda' | 'webgpu' | 'auto';
+export type ConcreteDevice = Exclude<Device, 'auto'>;
+export type Session = ort.InferenceSession;
+
+export interface SessionOptions {
+  device?: Device;
+  /** Intra-op threads (0 or undefined: ORT default = physical cores). */
+  threads?: number;
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Cache the session under this key (in addition to the automatic per-object cache). */
+  cacheKey?: string;
+  /** Reuse a cached session for the same model object/path and options. Default true. */
+  cache?: boolean;
+  /** Memory pattern / arena: keep ORT defaults unless told. */
+  enableCpuMemArena?: boolean;
+}
+
+export class DeviceUnavailableError extends Error {
+  constructor(readonly device: ConcreteDevice, reason: string) {
+    super(`execution provider '${device}' could not start: ${reason}. ${hint(device)}`);
+    this.name = 'DeviceUnavailableError';
+  }
+}
+function hint(d: ConcreteDevice): string {
+  if (d === 'cuda') return "Install ONNX Runtime's CUDA libraries with `npm run install:cuda` (needs CUDA 12 and cuDNN 9), or choose --device cpu.";
+  if (d === 'webgpu') return 'WebGPU needs a GPU with a working Vulkan driver (libvulkan.so.1); choose --device cpu otherwise.';
+  return '';
+}
+
+const autoOrder: ConcreteDevice[] = ['cuda', 'webgpu', 'cpu'];
+let autoChoice: Promise<ConcreteDevice> | undefined;
+const byKey = new Map<string, Promise<Session>>();
+const byObject = new WeakMap<object, Map<string, Promise<Session>>>();
+
+/** Tries providers in order (cuda, webgpu, cpu) on a tiny model; remembers the first that starts. */
+export function resolveDevice(device: Device = 'cpu'): Promise<ConcreteDevice> {
+  if (device !== 'auto') return Promise.resolve(device);
+  autoChoice ??= (async () => {
+    for (const d of autoOrder) {
+      try { await startSession(tinyModel(), d, {}); return d; } catch { /* next provider */ }
+    }
+    return 'cpu' as const;
+  })();
+  return autoChoice;
+}
+
+export async function createSession(model: ModelProto | Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
+  const device = await resolveDevice(opts.device ?? 'cpu');
+  const optsKey = JSON.stringify([device, opts.threads ?? 0, opts.optimization ?? 'all', opts.enableCpuMemArena ?? true]);
+  const useCache = opts.cache ?? true;
+  if (opts.cacheKey && useCache) {
+    const key = `${opts.cacheKey}|${optsKey}`;
+    let p = byKey.get(key);
+    if (!p) { p = startSession(model, device, opts); byKey.set(key, p); p.catch(() => byKey.delete(key)); }
+    return p;
+  }
+  if (useCache && (typeof model === 'object')) {
+    let m = byObject.get(model);
+    if (!m) { m = new Map(); byObject.set(model, m); }
+    let p = m.get(optsKey);
+    if (!p) { p = startSession(model, device, opts); m.set(optsKey, p); p.catch(() => m!.delete(optsKey)); }
+    return p;
+  }
+  if (useCache && typeof model === 'string') {
+    const key = `path:${path.resolve(model)}|${optsKey}`;
+    let p = byKey.get(key);
+    if (!p) { p = startSession(model, device, opts); byKey.set(key, p); p.catch(() => byKey.delete(key)); }
+    return p;
+  }
+  return startSession(model, device, opts);
+}
+
+/** Releases every cached session. */
+export async function clearSessionCache(): Promise<void> {
+  const all = [...byKey.values()];
+  byKey.clear();
+  await Promise.all(all.map(async (p) => { try { await (await p).release(); } catch { /* already gone */ } }));
+}
+
+async function startSession(model: ModelProto | Uint8Array | string, device: ConcreteDevice, opts: SessionOptions): Promise<Session> {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [device],
+    graphOptimizationLevel: opts.optimization ?? 'all',
+    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    ...(opts.enableCpuMemArena !== undefined ? { enableCpuMemArena: opts.enableCpuMemArena } : {}),
+    logSeverityLevel: 3,
+  };
+  let tmpDir: string | undefined;
+  try {
+    let src: Uint8Array | string;
+    if (typeof model === 'string' || model instanceof Uint8Array) src = model;
+    else if (modelDataBytes(model) < 1_800_000_000) src = serializeModel(model);
+    else {
+      // Too big for one protobuf: write it with external data and let ORT read the files.
+      tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'svdiff-onnx-'));
+      src = path.join(tmpDir, 'model.onnx');
+      saveModel(model, src);
+    }
+    return await (typeof src === 'string' ? ort.InferenceSession.create(src, options) : ort.InferenceSession.create(src, options));
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    if (device !== 'cpu' && isProviderFailure(msg)) throw new DeviceUnavailableError(device, firstLine(msg));
+    throw e;
+  } finally {
+    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+function isProviderFailure(msg: string): boolean {
+  return /backend not found|Failed to load shared library|adapter|AppendExecutionProvider|provider|CUDA|cudnn|Vulkan/i.test(msg);
+}
+function firstLine(s: string): string {
+  return s.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join(' ').slice(0, 400);
+}
+
+function tinyModel(): Uint8Array {
+  // Relu on a [1] float tensor, built by hand to keep this module free of the builder.
+  return serializeModel({
+    irVersion: 8, opsetImport: [{ domain: '', version: 17 }],
+    graph: { name: 'probe', node: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+      input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } } }],
+      output: [{ name: 'y', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } } }] },
+  });
+}
+
+export { ort };
