@@ -10,7 +10,7 @@ const Checked = defineNode({
   description: 'a validate() hook that rejects names starting with "bad"',
   inputs: { name: { type: 'STRING', default: 'ok' }, n: { type: 'NUM' } },
   outputs: [{ name: 'n', type: 'NUM' }],
-  validate: ({ name }) => (name?.startsWith('bad') ? { name: `file "${name}" does not exist` } : {}),
+  validate: ({ name }): Record<string, string> => (typeof name === 'string' && name.startsWith('bad') ? { name: `file "${name}" does not exist` } : {}),
   async run({ n }) {
     return { outputs: [n] };
   },
@@ -32,8 +32,10 @@ const Throwing = defineNode({
 const { registry } = makeTestRegistry([Checked, Throwing] as unknown as NodeDefinition[]);
 const validate = (p: unknown) => validatePrompt(p, registry, env);
 
+type P = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+
 /** A valid base: 1 → 3(Add) ← 2, shown by 4. */
-function base(): Record<string, { class_type: string; inputs: Record<string, unknown> }> {
+function base(): P {
   return {
     '1': { class_type: 'Const', inputs: { value: 1 } },
     '2': { class_type: 'Const', inputs: { value: 2 } },
@@ -75,7 +77,7 @@ describe('validatePrompt', () => {
   });
 
   it('rejects a node that is not an object, naming it', async () => {
-    const p = { ...base(), '7': 'nope' };
+    const p: Record<string, unknown> = { ...base(), '7': 'nope' };
     const r = await validate(p);
     expect(r.ok).toBe(false);
     expect(r.error?.type).toBe('invalid_prompt');
@@ -155,7 +157,7 @@ describe('validatePrompt', () => {
   });
 
   it('reports a socket type mismatch', async () => {
-    const p = { ...base(), '5': { class_type: 'Text', inputs: { text: 'hi' } } };
+    const p: P = { ...base(), '5': { class_type: 'Text', inputs: { text: 'hi' } } };
     p['3'].inputs.b = ['5', 0];
     const { error } = await onlyError(p, '3', 'b');
     expect(error.type).toBe('return_type_mismatch');
@@ -192,7 +194,7 @@ describe('validatePrompt', () => {
       ['6', 'text', 5],
     ];
     for (const [id, input, value] of cases) {
-      const p = { ...base(), '6': { class_type: 'Pick', inputs: { mode: 'fast', flag: false, text: '' } } };
+      const p: P = { ...base(), '6': { class_type: 'Pick', inputs: { mode: 'fast', flag: false, text: '' } } };
       p['4'].inputs.label = ['6', 0];
       p[id].inputs[input] = value;
       const { error } = await onlyError(p, id, input);
@@ -217,7 +219,7 @@ describe('validatePrompt', () => {
 
   it('rejects a COMBO value not in its options, resolving function options with env', async () => {
     const mk = (mode: unknown) => {
-      const p = { ...base(), '6': { class_type: 'Pick', inputs: { mode, flag: false, text: '' } } };
+      const p: P = { ...base(), '6': { class_type: 'Pick', inputs: { mode, flag: false, text: '' } } };
       p['4'].inputs.label = ['6', 0];
       return p;
     };
@@ -244,7 +246,7 @@ describe('validatePrompt', () => {
   });
 
   it("reports a definition's validate() messages", async () => {
-    const p = { ...base(), '5': { class_type: 'Checked', inputs: { name: 'bad.png', n: ['3', 0] } }, '6': { class_type: 'Show', inputs: { n: ['5', 0] } } };
+    const p: P = { ...base(), '5': { class_type: 'Checked', inputs: { name: 'bad.png', n: ['3', 0] } }, '6': { class_type: 'Show', inputs: { n: ['5', 0] } } };
     const r = await validate(p);
     // Output 4 does not depend on node 5, so the prompt still runs it.
     expect(r.ok).toBe(true);
@@ -259,7 +261,7 @@ describe('validatePrompt', () => {
   });
 
   it('reports a validate() hook that throws', async () => {
-    const p = { ...base(), '5': { class_type: 'ThrowingCheck', inputs: { n: ['3', 0] } }, '6': { class_type: 'Show', inputs: { n: ['5', 0] } } };
+    const p: P = { ...base(), '5': { class_type: 'ThrowingCheck', inputs: { n: ['3', 0] } }, '6': { class_type: 'Show', inputs: { n: ['5', 0] } } };
     const r = await validate(p);
     expect(r.node_errors['5'].errors[0].type).toBe('exception_during_inner_validation');
     expect(r.node_errors['5'].errors[0].message).toContain('cannot check');
@@ -280,7 +282,7 @@ describe('validatePrompt', () => {
   });
 
   it('does not validate nodes that no output depends on', async () => {
-    const p = { ...base(), '8': { class_type: 'Add', inputs: {} } };
+    const p: P = { ...base(), '8': { class_type: 'Add', inputs: {} } };
     expect(await validate(p)).toEqual({ ok: true, node_errors: {}, outputs: ['4'] });
   });
 });
