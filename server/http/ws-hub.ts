@@ -1,0 +1,89 @@
+// The WebSocket hub at /ws?clientId=: a `status` message on connect and on every queue
+// change, engine events as `{type, data}` JSON to the prompt's client, previews as binary
+// frames in ComfyUI's layout (uint32 BE event 1 = preview, uint32 BE image type 2 = PNG, bytes).
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { EngineEvent } from '../engine/events.ts';
+import { refusal, type GuardOptions } from './security.ts';
+
+const PREVIEW_EVENT = 1;
+const PNG_IMAGE = 2;
+/** Previews are dropped for a client this far behind; JSON events never are. */
+const PREVIEW_BACKLOG_BYTES = 8 * 1024 * 1024;
+const WS_PATHS = new Set(['/ws', '/api/ws']);
+
+export class WsHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  private readonly clients = new Map<string, WebSocket>();
+
+  constructor(
+    private readonly guardOpts: GuardOptions,
+    private readonly queueRemaining: () => number,
+  ) {}
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (!WS_PATHS.has(url.pathname)) return reject(socket, 404, 'Not Found');
+    const r = refusal(req, this.guardOpts, true);
+    if (r) return reject(socket, r.status, r.status === 401 ? 'Unauthorized' : 'Forbidden');
+    const asked = url.searchParams.get('clientId');
+    const clientId = asked && asked.length <= 128 ? asked : randomUUID().replace(/-/g, '');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, clientId));
+  }
+
+  private connected(ws: WebSocket, clientId: string): void {
+    this.clients.get(clientId)?.close(4000, 'replaced by a newer connection');
+    this.clients.set(clientId, ws);
+    ws.on('close', () => {
+      if (this.clients.get(clientId) === ws) this.clients.delete(clientId);
+    });
+    ws.on('error', () => ws.terminate());
+    // Clients only listen; anything they send is ignored.
+    this.sendJson(ws, { type: 'status', data: { status: { exec_info: { queue_remaining: this.queueRemaining() } }, sid: clientId } });
+  }
+
+  /** Queue length changed: tell everyone. */
+  broadcastStatus(): void {
+    const msg = { type: 'status', data: { status: { exec_info: { queue_remaining: this.queueRemaining() } } } };
+    for (const ws of this.clients.values()) this.sendJson(ws, msg);
+  }
+
+  /** An engine event: to its client when the prompt named one, else to all. */
+  sendEvent(event: EngineEvent, clientId: string | undefined): void {
+    const targets = clientId === undefined ? [...this.clients.values()] : [this.clients.get(clientId)].filter((w) => w !== undefined);
+    if (event.type === 'preview') {
+      const png = event.data.png;
+      const frame = Buffer.alloc(8 + png.byteLength);
+      frame.writeUInt32BE(PREVIEW_EVENT, 0);
+      frame.writeUInt32BE(PNG_IMAGE, 4);
+      frame.set(png, 8);
+      for (const ws of targets) if (ws.readyState === ws.OPEN && ws.bufferedAmount < PREVIEW_BACKLOG_BYTES) ws.send(frame);
+      return;
+    }
+    for (const ws of targets) this.sendJson(ws, event);
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+
+  private sendJson(ws: WebSocket, msg: unknown): void {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  }
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+}
