@@ -1,0 +1,117 @@
+// Wire types of the server's HTTP + WebSocket protocol (ComfyUI-compatible shapes).
+
+/** One input's spec in /api/object_info: `[type | options[], extra?]`. */
+export type InputSpec = [string | string[], Record<string, unknown>?];
+
+export interface NodeDef {
+  name: string;
+  display_name: string;
+  description: string;
+  category: string;
+  input: { required?: Record<string, InputSpec>; optional?: Record<string, InputSpec> };
+  input_order?: { required?: string[]; optional?: string[] };
+  output: string[];
+  output_name: string[];
+  output_is_list?: boolean[];
+  output_node: boolean;
+}
+export type ObjectInfo = Record<string, NodeDef>;
+
+export interface ImageRef {
+  filename: string;
+  subfolder: string;
+  type: 'output' | 'temp' | 'input';
+}
+
+/** API-format prompt: `{id: {class_type, inputs}}`; links are `[sourceId, outputIndex]`. */
+export type ApiPrompt = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }>;
+
+export interface NodeError {
+  errors: { type?: string; message: string; details?: string; extra_info?: { input_name?: string } }[];
+  class_type: string;
+  dependent_outputs?: string[];
+}
+export interface PromptResponse {
+  prompt_id: string;
+  number: number;
+  node_errors: Record<string, NodeError>;
+}
+
+/** ComfyUI's queue item: `[number, prompt_id, prompt, extra_data, outputs_to_execute]`. */
+export type QueueItem = [number, string, ApiPrompt, Record<string, unknown>?, string[]?];
+export interface QueueState {
+  queue_running: QueueItem[];
+  queue_pending: QueueItem[];
+}
+
+export interface HistoryEntry {
+  prompt: QueueItem;
+  outputs: Record<string, { images?: ImageRef[]; [k: string]: unknown }>;
+  status?: { status_str: string; completed: boolean; messages?: [string, Record<string, unknown>][] };
+}
+export type History = Record<string, HistoryEntry>;
+
+/** Workflow (UI) format: litegraph's serialisation. */
+export interface WorkflowNode {
+  id: number | string;
+  type: string;
+  pos?: [number, number] | number[];
+  size?: [number, number] | number[];
+  mode?: number;
+  title?: string;
+  inputs?: { name: string; type: string; link: number | null; widget?: { name: string } }[];
+  outputs?: { name: string; type: string; links: number[] | null }[];
+  widgets_values?: unknown[];
+  properties?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+/** `[id, originId, originSlot, targetId, targetSlot, type]` */
+export type WorkflowLink = [number, number | string, number, number | string, number, string];
+export interface Workflow {
+  last_node_id?: number;
+  last_link_id?: number;
+  nodes: WorkflowNode[];
+  links: WorkflowLink[];
+  groups?: unknown[];
+  config?: Record<string, unknown>;
+  extra?: Record<string, unknown>;
+  version?: number;
+  [k: string]: unknown;
+}
+
+export interface WorkflowInfo {
+  name: string;
+  modified?: number;
+  size?: number;
+}
+
+export interface ExecutionErrorData {
+  prompt_id: string;
+  node_id: string;
+  node_type: string;
+  exception_message: string;
+  exception_type: string;
+  traceback?: string[];
+  executed?: string[];
+}
+
+/** WebSocket JSON messages, keyed by `type`. */
+export interface ServerEvents {
+  status: { status?: { exec_info?: { queue_remaining: number } }; sid?: string };
+  execution_start: { prompt_id: string; timestamp?: number };
+  execution_cached: { prompt_id: string; nodes: string[] };
+  executing: { prompt_id: string; node: string | null; display_node?: string };
+  progress: { prompt_id: string; node: string; value: number; max: number; loss?: number };
+  executed: { prompt_id: string; node: string; display_node?: string; output: { images?: ImageRef[]; [k: string]: unknown } };
+  execution_error: ExecutionErrorData;
+  execution_interrupted: { prompt_id: string; node_id: string; node_type: string };
+  execution_success: { prompt_id: string };
+}
+
+/** Events the client itself emits besides the server's. */
+export interface ClientEvents extends ServerEvents {
+  /** A binary preview frame (PNG/JPEG bytes) for the node running now. */
+  b_preview: { blob: Blob; mime: string };
+  connected: { reconnect: boolean };
+  disconnected: Record<string, never>;
+}

@@ -1,0 +1,153 @@
+// Wires the canvas to the stores and the API: node types from object_info, queueing
+// (prompt conversion, seed control, validation errors), uploads and file drops.
+import type { LGraphNode } from '@comfyorg/litegraph';
+import { ApiError } from '../api/client.ts';
+import { getApi } from '../api/instance.ts';
+import type { Workflow } from '../api/types.ts';
+import { applySeedControl } from '../graph/applySeedControl.ts';
+import type { NodeEnv } from '../graph/nodeClass.ts';
+import { updateLive } from '../graph/live.ts';
+import { StudioCanvas } from '../graph/studioCanvas.ts';
+import { workflowToPrompt } from '../graph/workflowToPrompt.ts';
+import { useExecutionStore } from '../stores/execution.ts';
+import { useNodeDefsStore } from '../stores/nodeDefs.ts';
+import { useQueueStore } from '../stores/queue.ts';
+import { useSettingsStore } from '../stores/settings.ts';
+import { useToastStore } from '../stores/toasts.ts';
+import { useWorkflowsStore } from '../stores/workflows.ts';
+
+export const EMPTY_WORKFLOW: Workflow = { last_node_id: 0, last_link_id: 0, nodes: [], links: [], groups: [], config: {}, extra: {}, version: 0.4 };
+
+let studio: StudioCanvas | undefined;
+
+export function getStudio(): StudioCanvas | undefined {
+  return studio;
+}
+
+type W = { name: string; value: unknown; options: { values?: string[]; image_upload?: boolean } };
+
+function nodeEnv(): NodeEnv {
+  const api = getApi();
+  const settings = useSettingsStore();
+  return {
+    inputImageUrl: (name) => api.viewUrl({ filename: name, subfolder: '', type: 'input' }),
+    defaultControl: () => settings.settings.seedControl,
+    showInputImage: (node, name) => updateLive(node.id, { images: name ? [api.viewUrl({ filename: name, subfolder: '', type: 'input' })] : [] }),
+    requestUpload: (node, widgetName) => {
+      const input = document.createElement('input');
+      input.type = 'file';
+      input.accept = 'image/png,image/jpeg,image/webp';
+      input.onchange = () => {
+        const file = input.files?.[0];
+        if (file) void uploadInto(node, widgetName, file);
+      };
+      input.click();
+    },
+  };
+}
+
+/** Uploads an image and selects it in the node's image combo. */
+export async function uploadInto(node: LGraphNode, widgetName: string, file: File): Promise<void> {
+  const toasts = useToastStore();
+  try {
+    const res = await getApi().uploadImage(file, file.name);
+    const name = res.subfolder ? `${res.subfolder}/${res.name}` : res.name;
+    const w = (node.widgets as unknown as W[]).find((x) => x.name === widgetName);
+    if (w) {
+      const values = w.options.values ?? [];
+      if (!values.includes(name)) values.push(name);
+      w.value = name;
+    }
+    updateLive(node.id, { images: [getApi().viewUrl({ filename: res.name, subfolder: res.subfolder ?? '', type: 'input' })] });
+    studio?.tracker.check();
+    toasts.show(`Uploaded ${name}`, 'success');
+  } catch (e) {
+    toasts.show(`Upload failed: ${(e as Error).message}`, 'error');
+  }
+}
+
+export async function startStudio(el: HTMLCanvasElement): Promise<StudioCanvas> {
+  const defsStore = useNodeDefsStore();
+  const workflows = useWorkflowsStore();
+  const toasts = useToastStore();
+  studio = new StudioCanvas(el, { env: nodeEnv(), onChange: () => workflows.changed() });
+  const s = studio;
+  // Like ComfyUI's window.app: for the browser console, tests and benchmarks.
+  (window as unknown as { svdiff: unknown }).svdiff = { studio: s, queue: queueCurrent, api: getApi() };
+  workflows.attach({
+    serialize: () => s.serialize(),
+    load: (w) => s.load(w),
+    isDirty: () => s.tracker.dirty,
+    markSaved: () => s.tracker.markSaved(),
+  });
+  useExecutionStore().bind();
+  useQueueStore().bind();
+  getApi().on('connected', ({ reconnect }) => {
+    if (reconnect) {
+      toasts.show('Reconnected to the server', 'success');
+      // The server may have new nodes or files (combo options) after a restart.
+      void defsStore.load().then((d) => s.setNodeTypes(d)).catch(() => {});
+    }
+  });
+  getApi().on('disconnected', () => undefined);
+  getApi().connect();
+  try {
+    s.setNodeTypes(await defsStore.load());
+  } catch (e) {
+    toasts.show(`Could not load node definitions: ${(e as Error).message}`, 'error');
+  }
+  if (!workflows.restoreAutosave()) await openFirstTemplate();
+  void workflows.refreshList().catch(() => {});
+  void workflows.refreshTemplates().catch(() => {});
+  return s;
+}
+
+/** A first-time user starts from an example workflow when the server offers one. */
+async function openFirstTemplate(): Promise<void> {
+  const workflows = useWorkflowsStore();
+  try {
+    await workflows.refreshTemplates();
+    const first = workflows.templates[0];
+    if (first) {
+      await workflows.openTemplate(first.name);
+      studio?.tracker.markSaved();
+      workflows.dirty = false;
+      return;
+    }
+  } catch {
+    /* no templates: start empty */
+  }
+  studio?.load(EMPTY_WORKFLOW);
+}
+
+/** Converts the graph and queues it (Queue button, Ctrl+Enter). */
+export async function queueCurrent(front = false): Promise<string | undefined> {
+  if (!studio) return undefined;
+  const exec = useExecutionStore();
+  const toasts = useToastStore();
+  const defs = useNodeDefsStore().defs;
+  const workflow = studio.serialize();
+  const prompt = workflowToPrompt(workflow, defs);
+  if (Object.keys(prompt).length === 0) {
+    toasts.show('Nothing to run: add nodes to the canvas first', 'error');
+    return undefined;
+  }
+  exec.clearErrors();
+  try {
+    const res = await getApi().queuePrompt(prompt, workflow, front);
+    exec.notePrompt(res.prompt_id, Object.keys(prompt).length);
+    applySeedControl(studio.graph);
+    studio.canvas.setDirty(true, true);
+    studio.tracker.check();
+    useQueueStore().refreshSoon(0);
+    return res.prompt_id;
+  } catch (e) {
+    if (e instanceof ApiError && Object.keys(e.nodeErrors).length > 0) {
+      exec.showValidationErrors(e.nodeErrors);
+      const first = Object.entries(e.nodeErrors)[0];
+      const msg = first[1].errors?.[0];
+      toasts.show(`Prompt rejected: node #${first[0]} (${first[1].class_type}): ${msg?.message ?? ''}${msg?.details ? ` — ${msg.details}` : ''}`, 'error');
+    } else toasts.show(`Queue failed: ${(e as Error).message}`, 'error');
+    return undefined;
+  }
+}

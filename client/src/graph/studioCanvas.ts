@@ -1,0 +1,216 @@
+// The canvas: one LGraph on one LGraphCanvas, dark ComfyUI-like look, node types from the
+// server, snapshots for undo/redo and the unsaved-changes guard, and workflow load/save.
+import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
+import type { ObjectInfo, Workflow } from '../api/types.ts';
+import { ChangeTracker } from './changeTracker.ts';
+import { registerNodeTypes } from './registerNodes.ts';
+import type { NodeEnv } from './nodeClass.ts';
+import { knownSlotColors } from './slotColors.ts';
+import { onLiveChange, getLive } from './live.ts';
+import { setImageLoadedHandler } from './imageCache.ts';
+import { contentBottom } from './drawLive.ts';
+
+export interface StudioCanvasOptions {
+  env: NodeEnv;
+  /** Called after every change of the graph (dirty flag, autosave). */
+  onChange: () => void;
+}
+
+export class StudioCanvas {
+  readonly graph: LGraph;
+  readonly canvas: LGraphCanvas;
+  readonly tracker: ChangeTracker<Workflow>;
+  private readonly el: HTMLCanvasElement;
+  private readonly offLive: () => void;
+  private resizeObserver: ResizeObserver | undefined;
+
+  constructor(el: HTMLCanvasElement, private readonly opts: StudioCanvasOptions) {
+    this.el = el;
+    configureLiteGraph();
+    this.graph = new LGraph();
+    this.canvas = new LGraphCanvas(el, this.graph, { skip_render: false } as never);
+    this.canvas.clear_background_color = '#1e1e1e';
+    this.canvas.allow_searchbox = true;
+    this.canvas.show_info = false;
+    for (const [type, color] of Object.entries(knownSlotColors())) {
+      LGraphCanvas.link_type_colors[type] = color;
+      this.canvas.default_connection_color_byType[type] = color;
+    }
+    this.tracker = new ChangeTracker<Workflow>(
+      { take: () => this.snapshot(), restore: (w) => this.configure(w) },
+      () => opts.onChange(),
+    );
+    const check = () => queueMicrotask(() => this.tracker.check());
+    el.addEventListener('pointerup', check);
+    el.addEventListener('keyup', check);
+    document.addEventListener('pointerup', check);
+    this.offLive = onLiveChange(() => this.liveChanged());
+    setImageLoadedHandler(() => this.canvas.setDirty(true, false));
+    this.watchSize();
+  }
+
+  /** Undo/redo keys; litegraph itself handles copy/paste/delete/select-all. */
+  handleKey(e: KeyboardEvent): boolean {
+    const mod = e.ctrlKey || e.metaKey;
+    if (!mod) return false;
+    const k = e.key.toLowerCase();
+    if (k === 'z' && !e.shiftKey) return this.undo();
+    if (k === 'y' || (k === 'z' && e.shiftKey)) return this.redo();
+    return false;
+  }
+  undo(): boolean {
+    const ok = this.tracker.undo();
+    this.canvas.setDirty(true, true);
+    return ok;
+  }
+  redo(): boolean {
+    const ok = this.tracker.redo();
+    this.canvas.setDirty(true, true);
+    return ok;
+  }
+
+  setNodeTypes(defs: ObjectInfo): void {
+    registerNodeTypes(defs, this.opts.env);
+  }
+
+  serialize(): Workflow {
+    return this.graph.serialize() as unknown as Workflow;
+  }
+
+  /** The graph without view state: what undo and the dirty flag compare. */
+  private snapshot(): Workflow {
+    const w = this.serialize();
+    const { ds: _ds, ...extra } = (w.extra ?? {}) as Record<string, unknown>;
+    return { ...w, extra };
+  }
+
+  private configure(w: Workflow): void {
+    this.graph.configure(structuredClone(w) as never);
+    this.canvas.setDirty(true, true);
+  }
+
+  /** Loads a workflow as a new document: fresh undo history, view from the file. */
+  load(w: Workflow): void {
+    this.graph.clear();
+    this.configure(w);
+    const ds = (w.extra as { ds?: { scale?: number; offset?: [number, number] } } | undefined)?.ds;
+    if (ds?.offset && typeof ds.scale === 'number') {
+      this.canvas.ds.scale = ds.scale;
+      this.canvas.ds.offset = [ds.offset[0], ds.offset[1]] as never;
+    } else this.fitView();
+    this.tracker.reset(true);
+  }
+
+  /** Frames all nodes in the view. */
+  fitView(): void {
+    const nodes = this.graph.nodes;
+    if (nodes.length === 0) {
+      this.canvas.ds.scale = 1;
+      this.canvas.ds.offset = [0, 0] as never;
+      return;
+    }
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const n of nodes) {
+      x0 = Math.min(x0, n.pos[0]);
+      y0 = Math.min(y0, n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT);
+      x1 = Math.max(x1, n.pos[0] + n.size[0]);
+      y1 = Math.max(y1, n.pos[1] + n.size[1]);
+    }
+    const w = this.el.clientWidth || 800;
+    const h = this.el.clientHeight || 600;
+    const scale = Math.max(0.2, Math.min(1.2, Math.min(w / (x1 - x0 + 120), h / (y1 - y0 + 120))));
+    this.canvas.ds.scale = scale;
+    this.canvas.ds.offset = [(w / scale - (x1 - x0)) / 2 - x0, (h / scale - (y1 - y0)) / 2 - y0] as never;
+    this.canvas.setDirty(true, true);
+  }
+
+  /** Adds a node of `type` at the view's centre (or at a canvas position). */
+  addNode(type: string, pos?: [number, number]): LGraphNode | undefined {
+    const node = LiteGraph.createNode(type);
+    if (!node) return undefined;
+    const at = pos ?? this.viewCentre();
+    node.pos = [at[0] - node.size[0] / 2, at[1] - node.size[1] / 2] as never;
+    this.graph.add(node);
+    this.canvas.selectNode(node);
+    this.canvas.setDirty(true, true);
+    this.tracker.check();
+    return node;
+  }
+
+  viewCentre(): [number, number] {
+    const { scale, offset } = this.canvas.ds;
+    return [(this.el.clientWidth / 2) / scale - offset[0], (this.el.clientHeight / 2) / scale - offset[1]];
+  }
+
+  /** Canvas coordinates of a client (mouse) position. */
+  toCanvas(clientX: number, clientY: number): [number, number] {
+    const r = this.el.getBoundingClientRect();
+    const { scale, offset } = this.canvas.ds;
+    return [(clientX - r.left) / scale - offset[0], (clientY - r.top) / scale - offset[1]];
+  }
+
+  nodeAt(clientX: number, clientY: number): LGraphNode | undefined {
+    const [x, y] = this.toCanvas(clientX, clientY);
+    return this.graph.getNodeOnPos(x, y) ?? undefined;
+  }
+
+  /** Node with live images or a loss curve grow to show them; then redraw. */
+  private liveChanged(): void {
+    for (const node of this.graph.nodes) {
+      const live = getLive(node.id);
+      if (!live) continue;
+      node.progress = live.progress ?? undefined;
+      const extra = (live.loss?.length ? 100 : 0) + (live.images?.length ? 220 : 0);
+      if (extra > 0) {
+        const need = contentBottom(node) + extra;
+        if (node.size[1] < need) node.setSize([Math.max(node.size[0], 260), need]);
+      }
+    }
+    this.canvas.setDirty(true, true);
+  }
+
+  private watchSize(): void {
+    const fit = () => {
+      const parent = this.el.parentElement;
+      if (!parent) return;
+      const dpr = window.devicePixelRatio || 1;
+      const w = parent.clientWidth;
+      const h = parent.clientHeight;
+      this.el.width = Math.max(1, Math.round(w * dpr));
+      this.el.height = Math.max(1, Math.round(h * dpr));
+      this.el.style.width = `${w}px`;
+      this.el.style.height = `${h}px`;
+      this.canvas.setDirty(true, true);
+    };
+    fit();
+    if (typeof ResizeObserver !== 'undefined' && this.el.parentElement) {
+      this.resizeObserver = new ResizeObserver(fit);
+      this.resizeObserver.observe(this.el.parentElement);
+    }
+  }
+
+  destroy(): void {
+    this.offLive();
+    this.resizeObserver?.disconnect();
+    this.canvas.setGraph?.(null as never);
+  }
+}
+
+let configured = false;
+function configureLiteGraph(): void {
+  if (configured) return;
+  configured = true;
+  // Links only between matching types; no auto-created "Const" nodes on release.
+  LiteGraph.release_link_on_empty_shows_menu = true;
+  LiteGraph.alt_drag_do_clone_nodes = true;
+  LiteGraph.snaps_for_comfy = true;
+  LiteGraph.middle_click_slot_add_default_node = false;
+  LiteGraph.search_hide_on_mouse_leave = false;
+  LiteGraph.search_filter_enabled = false;
+  LiteGraph.NODE_DEFAULT_BGCOLOR = '#353535';
+  LiteGraph.NODE_DEFAULT_COLOR = '#2b2b2b';
+  LiteGraph.NODE_TITLE_COLOR = '#ddd';
+  LiteGraph.WIDGET_BGCOLOR = '#222';
+  LiteGraph.WIDGET_OUTLINE_COLOR = '#555';
+  LiteGraph.LINK_COLOR = '#9a9';
+}
