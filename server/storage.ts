@@ -56,7 +56,12 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     throw e;
   }
   await fh.close();
-  await rename(tmp, path);
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
   // fsync the directory so the rename itself survives a crash.
   const dh = await open(dirname(path), 'r');
   try {

@@ -48,7 +48,11 @@ export class WorkerHost {
 
   /** Starts the worker now rather than on the first prompt. */
   async start(): Promise<void> {
-    await this.ensureWorker().ready;
+    try {
+      await this.ensureWorker().ready;
+    } catch (e) {
+      if (!this.closed) throw e;
+    }
   }
 
   get busy(): boolean {

@@ -1,0 +1,153 @@
+// Uploads, /view and saved workflows, including paths that try to leave the data folder.
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PNG } from 'pngjs';
+import jpeg from 'jpeg-js';
+import { multipart, req, startServer, tempDir, type TestServer } from './helpers.ts';
+
+let server: TestServer;
+let outside: string;
+
+function pngBytes(w = 3, h = 2): Buffer {
+  const png = new PNG({ width: w, height: h });
+  png.data.fill(128);
+  return PNG.sync.write(png);
+}
+
+function upload(fields: Record<string, string>, name: string, data: Buffer, url = server.url) {
+  const m = multipart(fields, { field: 'image', name, data, type: 'image/png' });
+  return req(`${url}/api/upload/image`, 'POST', m.body, { 'Content-Type': m.contentType });
+}
+
+beforeAll(async () => {
+  server = await startServer({ uploadLimitBytes: 64 * 1024 });
+  outside = tempDir('svdiff-outside-');
+  writeFileSync(join(outside, 'secret.txt'), 'top secret');
+  writeFileSync(join(outside, 'secret.json'), '{"secret": true}');
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('upload', () => {
+  it('stores a PNG in input/ and answers {name, subfolder, type}', async () => {
+    const r = await upload({}, 'cat.png', pngBytes());
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ name: 'cat.png', subfolder: '', type: 'input' });
+    expect(readFileSync(join(server.dataDir, 'input/cat.png'))).toEqual(pngBytes());
+    const v = await req(`${server.url}/view?filename=cat.png&type=input`);
+    expect([v.status, v.headers['content-type']]).toEqual([200, 'image/png']);
+  });
+
+  it('keeps an existing file unless overwrite is set', async () => {
+    const again = await upload({}, 'cat.png', pngBytes(5, 5));
+    expect(again.json.name).toBe('cat (1).png');
+    const over = await upload({ overwrite: 'true' }, 'cat.png', pngBytes(6, 6));
+    expect(over.json.name).toBe('cat.png');
+    expect(PNG.sync.read(readFileSync(join(server.dataDir, 'input/cat.png'))).width).toBe(6);
+  });
+
+  it('accepts a JPEG into a subfolder', async () => {
+    const raw = { width: 4, height: 4, data: Buffer.alloc(64, 200) };
+    const jpg = Buffer.from(jpeg.encode(raw, 90).data);
+    const r = await upload({ subfolder: 'dogs', type: 'input' }, 'dog.jpg', jpg);
+    expect(r.json).toEqual({ name: 'dog.jpg', subfolder: 'dogs', type: 'input' });
+    expect(existsSync(join(server.dataDir, 'input/dogs/dog.jpg'))).toBe(true);
+  });
+
+  it('refuses a non-image, a truncated PNG, an oversized file and a missing file field', async () => {
+    const text = await upload({}, 'notes.png', Buffer.from('hello, not an image'));
+    expect([text.status, text.json.error.type]).toEqual([400, 'invalid_image']);
+    const truncated = await upload({}, 'half.png', pngBytes(64, 64).subarray(0, 60));
+    expect(truncated.status).toBe(400);
+    const big = await upload({}, 'big.png', Buffer.alloc(65 * 1024, 1));
+    expect([big.status, big.json.error.type]).toEqual([413, 'file_too_large']);
+    const m = multipart({ subfolder: '' });
+    const none = await req(`${server.url}/api/upload/image`, 'POST', m.body, { 'Content-Type': m.contentType });
+    expect(none.status).toBe(400);
+    expect(existsSync(join(server.dataDir, 'input/notes.png'))).toBe(false);
+  });
+
+  it('refuses subfolders and types that leave the data folder', async () => {
+    expect((await upload({ subfolder: '../../escape' }, 'x.png', pngBytes())).status).toBe(403);
+    expect((await upload({ subfolder: outside }, 'x.png', pngBytes())).status).toBe(403);
+    expect((await upload({ type: 'models' }, 'x.png', pngBytes())).status).toBe(400);
+    symlinkSync(outside, join(server.dataDir, 'input/link-out'));
+    expect((await upload({ subfolder: 'link-out' }, 'x.png', pngBytes())).status).toBe(403);
+    expect(existsSync(join(outside, 'x.png'))).toBe(false);
+  });
+});
+
+describe('view', () => {
+  it('refuses .., absolute paths and symlinks leading outside', async () => {
+    const tries = [
+      `filename=${encodeURIComponent('../../../etc/passwd')}&type=output`,
+      `filename=passwd&subfolder=${encodeURIComponent('../../../etc')}&type=output`,
+      `filename=${encodeURIComponent(join(outside, 'secret.txt'))}&type=output`,
+      `filename=secret.txt&subfolder=${encodeURIComponent(outside)}`,
+    ];
+    symlinkSync(join(outside, 'secret.txt'), join(server.dataDir, 'output/secret-link.txt'));
+    tries.push('filename=secret-link.txt&type=output');
+    for (const q of tries) {
+      const r = await req(`${server.url}/api/view?${q}`);
+      expect(r.status, q).toBe(403);
+      expect(r.body.toString()).not.toContain('top secret');
+    }
+    expect((await req(`${server.url}/api/view?filename=x.png&type=elsewhere`)).status).toBe(400);
+    expect((await req(`${server.url}/api/view?filename=missing.png`)).status).toBe(404);
+    expect((await req(`${server.url}/api/view`)).status).toBe(400);
+  });
+
+  it('follows a symlink that stays inside the data folder', async () => {
+    mkdirSync(join(server.dataDir, 'output/real'), { recursive: true });
+    writeFileSync(join(server.dataDir, 'output/real/a.txt'), 'inside');
+    symlinkSync(join(server.dataDir, 'output/real'), join(server.dataDir, 'output/alias'));
+    const r = await req(`${server.url}/api/view?filename=a.txt&subfolder=alias`);
+    expect([r.status, r.body.toString()]).toEqual([200, 'inside']);
+  });
+});
+
+describe('workflows', () => {
+  const wf = { last_node_id: 2, last_link_id: 1, nodes: [{ id: 1, type: 'TestConstant' }], links: [], groups: [], config: {}, extra: {}, version: 0.4 };
+
+  it('saves, lists, reads and deletes a workflow', async () => {
+    const put = await req(`${server.url}/api/workflows/${encodeURIComponent('my flow')}`, 'PUT', wf);
+    expect([put.status, put.json]).toEqual([200, { name: 'my flow' }]);
+    expect(JSON.parse(readFileSync(join(server.dataDir, 'workflows/my flow.json'), 'utf8'))).toEqual(wf);
+    const list = await req(`${server.url}/api/workflows`);
+    expect(list.json.map((w: { name: string }) => w.name)).toContain('my flow');
+    const got = await req(`${server.url}/workflows/my%20flow.json`);
+    expect([got.status, got.json]).toEqual([200, wf]);
+    const del = await req(`${server.url}/api/workflows/my%20flow`, 'DELETE');
+    expect(del.status).toBe(200);
+    expect((await req(`${server.url}/api/workflows/my%20flow`)).status).toBe(404);
+    expect((await req(`${server.url}/api/workflows/my%20flow`, 'DELETE')).status).toBe(404);
+  });
+
+  it('refuses bodies that are not a JSON object', async () => {
+    expect((await req(`${server.url}/api/workflows/a`, 'PUT', [1, 2])).status).toBe(400);
+    expect((await req(`${server.url}/api/workflows/a`, 'PUT', '{"nodes": [')).status).toBe(400);
+    expect((await req(`${server.url}/api/workflows/a`, 'PUT', 'plain', { 'Content-Type': 'text/plain' })).status).toBe(400);
+    expect(existsSync(join(server.dataDir, 'workflows/a.json'))).toBe(false);
+  });
+
+  it('refuses names that leave the workflows folder and symlinks leading outside', async () => {
+    for (const name of ['..%2F..%2Fescape', '..', '.hidden', encodeURIComponent(join(outside, 'secret'))]) {
+      const put = await req(`${server.url}/api/workflows/${name}`, 'PUT', wf);
+      expect(put.status, name).toBeGreaterThanOrEqual(400);
+      expect(put.status, name).toBeLessThan(500);
+      const get = await req(`${server.url}/api/workflows/${name}`);
+      expect(get.status, name).toBeGreaterThanOrEqual(400);
+    }
+    symlinkSync(join(outside, 'secret.json'), join(server.dataDir, 'workflows/evil.json'));
+    const get = await req(`${server.url}/api/workflows/evil`);
+    expect(get.status).toBe(403);
+    expect(get.body.toString()).not.toContain('secret": true');
+    expect((await req(`${server.url}/api/workflows/evil`, 'PUT', wf)).status).toBe(403);
+    expect(readFileSync(join(outside, 'secret.json'), 'utf8')).toBe('{"secret": true}');
+    expect((await req(`${server.url}/api/workflows/evil`, 'DELETE')).status).toBe(403);
+    expect(existsSync(join(outside, 'secret.json'))).toBe(true);
+    expect((await req(`${server.url}/api/workflows`)).json.map((w: { name: string }) => w.name)).not.toContain('evil');
+  });
+});
