@@ -38,6 +38,20 @@ const Wrong = defineNode({
     return { outputs: [1] as unknown as [number, number] };
   },
 });
+const BadFingerprint = defineNode({
+  type: 'BadFingerprint',
+  displayName: 'Bad fingerprint',
+  category: 'test',
+  description: 'fingerprint() throws',
+  inputs: {},
+  outputs: [{ name: 'n', type: 'NUM' }],
+  fingerprint: () => {
+    throw new Error('file vanished');
+  },
+  async run() {
+    return { outputs: [1] };
+  },
+});
 /** Aborts the prompt's controller itself, then returns normally. */
 let abortFromNode: AbortController | undefined;
 const SelfAbort = defineNode({
@@ -54,7 +68,7 @@ const SelfAbort = defineNode({
 });
 
 function setup(cacheBytes = 1 << 24) {
-  const t = makeTestRegistry([Spin, Wrong, SelfAbort] as unknown as NodeDefinition[]);
+  const t = makeTestRegistry([Spin, Wrong, SelfAbort, BadFingerprint] as unknown as NodeDefinition[]);
   const cache = new OutputCache(cacheBytes);
   let n = 0;
   const run = async (prompt: ApiPrompt, outputs: string[], controller = new AbortController()) => {
@@ -251,6 +265,17 @@ describe('executePrompt: failures', () => {
     expect(result.status).toBe('error');
     expect(result.error).toMatchObject({ node_id: '1', node_type: 'Wrong', exception_type: 'InvalidNodeOutput' });
     expect(result.error!.exception_message).toContain('#1');
+  });
+
+  it("reports a node whose fingerprint() throws as that node's error, before anything runs", async () => {
+    const { run, runs } = setup();
+    const prompt: ApiPrompt = { ...graph(), '8': { class_type: 'BadFingerprint', inputs: {} }, '9': { class_type: 'Show', inputs: { n: ['8', 0] } } };
+    const { result, types } = await run(prompt, ['5', '9']);
+    expect(result.status).toBe('error');
+    expect(result.error).toMatchObject({ node_id: '8', node_type: 'BadFingerprint' });
+    expect(result.error!.exception_message).toContain('file vanished');
+    expect(runs.size).toBe(0);
+    expect(types).toEqual(['execution_start', 'executing', 'execution_error']);
   });
 
   it('checks a linked COMBO value at run time, naming node and input', async () => {

@@ -203,6 +203,14 @@ describe('validatePrompt', () => {
     }
   });
 
+  it('rejects a literal value on a socket input', async () => {
+    const p = base();
+    p['3'].inputs.a = 5;
+    const { error } = await onlyError(p, '3', 'a');
+    expect(error.type).toBe('invalid_input_type');
+    expect(error.message).toContain('NUM');
+  });
+
   it('rejects a value below the minimum', async () => {
     const p = base();
     p['1'].inputs.value = -1001;
