@@ -1,0 +1,76 @@
+// Softmax, LogSoftmax and the normalisation ops (Layer/Instance/Group). Statistics are
+// recomputed from the input (cheap, and it keeps the forward graph untouched).
+import { attrFloat, attrInt } from '../attrs.ts';
+import type { Emitter } from '../emitter.ts';
+import { GradientError, type GradRule } from '../rule.ts';
+
+export const Softmax: GradRule = ({ e, node, outputs: [y], gradOut: [g] }) => {
+  const axis = attrInt(node, 'axis', -1);
+  const gy = e.mul(g!, y);
+  return [e.sub(gy, e.mul(y, e.reduceSum(gy, [axis], true)))];
+};
+export const LogSoftmax: GradRule = ({ e, node, outputs: [y], gradOut: [g] }) => {
+  const axis = attrInt(node, 'axis', -1);
+  return [e.sub(g!, e.mul(e.un('Exp', y), e.reduceSum(g!, [axis], true)))];
+};
+
+/** Normalisation over `axes` (keepdims): returns xhat and a function giving dx from dxhat. */
+function normalise(e: Emitter, x: string, axes: number[], eps: number) {
+  const mean = e.reduceMean(x, axes, true);
+  const xc = e.sub(x, mean);
+  const variance = e.reduceMean(e.mul(xc, xc), axes, true);
+  const invstd = e.un('Reciprocal', e.un('Sqrt', e.add(variance, e.scalar(eps, x))));
+  const xhat = e.mul(xc, invstd);
+  const backward = (gxhat: string) => {
+    const m1 = e.reduceMean(gxhat, axes, true);
+    const m2 = e.reduceMean(e.mul(gxhat, xhat), axes, true);
+    return e.mul(e.sub(e.sub(gxhat, m1), e.mul(xhat, m2)), invstd);
+  };
+  return { xhat, backward };
+}
+
+export const LayerNormalization: GradRule = ({ e, node, inputs: [x, scale, bias], gradOut: [g], needs }) => {
+  const r = e.shape(x).length;
+  let axis = attrInt(node, 'axis', -1);
+  if (axis < 0) axis += r;
+  const axes = Array.from({ length: r - axis }, (_, i) => axis + i);
+  const { xhat, backward } = normalise(e, x, axes, attrFloat(node, 'epsilon', 1e-5));
+  return [
+    needs[0] ? backward(e.mul(g!, scale)) : null,
+    needs[1] ? e.reduceTo(e.mul(g!, xhat), e.shape(scale)) : null,
+    bias && needs[2] ? e.reduceTo(g!, e.shape(bias)) : null,
+  ];
+};
+
+export const InstanceNormalization: GradRule = ({ e, node, inputs: [x, scale, bias], gradOut: [g], needs }) => {
+  const s = e.shape(x);
+  const axes = s.slice(2).map((_, i) => i + 2);
+  const bshape = [s[1], ...axes.map(() => 1)];
+  const { xhat, backward } = normalise(e, x, axes, attrFloat(node, 'epsilon', 1e-5));
+  return [
+    needs[0] ? backward(e.mul(g!, e.reshape(scale, bshape))) : null,
+    needs[1] ? e.reduceSum(e.mul(g!, xhat), [0, ...axes], false) : null,
+    needs[2] ? e.reduceSum(g!, [0, ...axes], false) : null,
+  ];
+};
+
+export const GroupNormalization: GradRule = ({ e, node, inputs: [x, scale, bias], gradOut: [g], needs }) => {
+  const s = e.shape(x);
+  const G = attrInt(node, 'num_groups', 0);
+  const C = s[1];
+  if (!G || C % G) throw new GradientError(node, `num_groups ${G} does not divide ${C} channels`);
+  const spatial = s.slice(2).reduce((a, b) => a * b, 1);
+  const grouped = [s[0], G, C / G, spatial];
+  // Opset 18 scales per group, opset 21 per channel: the static shape tells which.
+  const perChannel = e.shape(scale)[0] === C && C !== G;
+  const bshape = perChannel ? [1, G, C / G, 1] : [1, G, 1, 1];
+  const x4 = e.reshape(x, grouped);
+  const g4 = e.reshape(g!, grouped);
+  const { xhat, backward } = normalise(e, x4, [2, 3], attrFloat(node, 'epsilon', 1e-5));
+  const red = (t: string) => e.reshape(e.reduceTo(t, bshape), e.shape(scale));
+  return [
+    needs[0] ? e.reshape(backward(e.mul(g4, e.reshape(scale, bshape))), s) : null,
+    needs[1] ? red(e.mul(g4, xhat)) : null,
+    needs[2] ? e.reshape(e.reduceTo(g4, bshape), e.shape(bias)) : null,
+  ];
+};
