@@ -84,6 +84,9 @@ export function encodePng(image: Float32Array, width: number, height: number, te
     inputHasAlpha: false,
     // ComfyUI saves at level 4: a fair size/speed trade for photos.
     deflateLevel: 4,
+    // One fixed filter ("Up"): pngjs's adaptive choice tries all five per row and made a
+    // 1024² save 3.5× slower (≈480 vs 130 ms) for files only ≈5% smaller (bench/image.ts).
+    filterType: 2,
   });
   const entries = Object.entries(text ?? {});
   if (entries.length === 0) return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
