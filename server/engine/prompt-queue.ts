@@ -155,8 +155,10 @@ export class PromptQueue {
     void this.execute(next)
       .catch((e: unknown) => console.error(`prompt ${next.promptId}:`, e))
       .finally(() => {
-        this.running = undefined;
-        this.deps.onChange();
+        if (this.running === next) {
+          this.running = undefined;
+          this.deps.onChange();
+        }
         this.pump();
       });
   }
@@ -179,7 +181,11 @@ export class PromptQueue {
       status: { status_str: result.status === 'success' ? 'success' : 'error', completed: result.status === 'success', messages },
       meta: Object.fromEntries(Object.keys(result.outputs).map((id) => [id, { node_id: id, display_node: id }])),
     };
-    await this.deps.history.add(item.promptId, entry);
+    // History shows it (in memory at once) as the queue stops showing it running.
+    const recorded = this.deps.history.add(item.promptId, entry);
+    this.running = undefined;
+    this.deps.onChange();
+    await recorded;
     await this.deps.queueStore.remove(item.promptId);
   }
 }

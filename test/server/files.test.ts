@@ -151,3 +151,13 @@ describe('workflows', () => {
     expect((await req(`${server.url}/api/workflows`)).json.map((w: { name: string }) => w.name)).not.toContain('evil');
   });
 });
+
+describe('templates', () => {
+  it('lists the repository examples (maybe none) and refuses names that climb out', async () => {
+    const list = await req(`${server.url}/api/templates`);
+    expect(list.status).toBe(200);
+    expect(Array.isArray(list.json)).toBe(true);
+    expect((await req(`${server.url}/api/templates/no-such-template`)).status).toBe(404);
+    expect((await req(`${server.url}/api/templates/..%2Fpackage`)).status).toBe(400);
+  });
+});

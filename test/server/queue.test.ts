@@ -165,6 +165,22 @@ describe('queue and events', () => {
     });
   }
 
+  it("sends a prompt's events to its client only, and prompts without a client to everyone", async () => {
+    const other = await WsClient.open(server.url, 'client-b');
+    try {
+      const mine = await queuePrompt(server.url, chain(21, undefined, 'mine'), { client_id: 'client-a' });
+      const anyone = await queuePrompt(server.url, chain(22, undefined, 'anyone'));
+      await ws.waitFor((m) => m.type === 'execution_success' && m.data.prompt_id === anyone);
+      await other.waitFor((m) => m.type === 'execution_success' && m.data.prompt_id === anyone);
+      expect(ws.forPrompt(mine).map((m) => m.type)).toContain('execution_success');
+      expect(other.forPrompt(mine)).toEqual([]);
+      // Queue changes are broadcast to every socket.
+      expect(other.messages.filter((m) => m.type === 'status').length).toBeGreaterThan(1);
+    } finally {
+      other.close();
+    }
+  });
+
   it('deletes and clears history', async () => {
     const a = await queuePrompt(server.url, chain(11, undefined, 'ha'));
     const b = await queuePrompt(server.url, chain(12, undefined, 'hb'));

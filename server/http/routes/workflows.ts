@@ -1,7 +1,10 @@
-// Saved workflows (UI format) as JSON files in data/workflows: list, read, save, delete.
+// Saved workflows (UI format) as JSON files in data/workflows: list, read, save, delete;
+// and the repository's example workflows (workflows/*.json) as read-only templates.
 // A name is one path component; `.json` is appended; symlinks leading out are refused.
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
+import { PathOutsideError, resolveInside } from '../../storage.ts';
 import type { AppContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 
@@ -15,23 +18,45 @@ function fileName(name: string): string {
   return `${n}.json`;
 }
 
+/** Example workflows shipped with the repository, offered read-only as templates. */
+const templatesDir = fileURLToPath(new URL('../../../workflows', import.meta.url));
+
+async function listJson(dir: string): Promise<Array<{ name: string; size: number; modified: number }>> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+  const list = [];
+  for (const n of names.sort()) {
+    try {
+      const st = await stat(resolveInside(dir, n));
+      if (st.isFile()) list.push({ name: n.slice(0, -5), size: st.size, modified: st.mtimeMs });
+    } catch {
+      // Dangling or outside symlinks are not listed.
+    }
+  }
+  return list;
+}
+
 export function workflowRoutes(ctx: AppContext): Router {
   const r = Router();
   const dir = ctx.storage.workflowsDir;
   const pathOf = (name: string) => ctx.storage.resolveInside(dir, fileName(name));
 
   r.get('/workflows', async (_req, res) => {
-    const names = (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
-    const list = [];
-    for (const n of names.sort()) {
-      try {
-        const st = await stat(ctx.storage.resolveInside(dir, n));
-        if (st.isFile()) list.push({ name: n.slice(0, -5), size: st.size, modified: st.mtimeMs });
-      } catch {
-        // Dangling or outside symlinks are not listed.
-      }
+    res.json(await listJson(dir));
+  });
+
+  r.get('/templates', async (_req, res) => {
+    res.json(await listJson(templatesDir));
+  });
+  r.get('/templates/:name', async (req, res) => {
+    const name = fileName(req.params.name);
+    let text: string;
+    try {
+      text = await readFile(resolveInside(templatesDir, name), 'utf8');
+    } catch (e) {
+      if (e instanceof PathOutsideError) throw e;
+      throw new HttpError(404, 'not_found', `no template "${req.params.name}"`);
     }
-    res.json(list);
+    res.type('application/json').send(text);
   });
 
   r.get('/workflows/:name', async (req, res) => {
