@@ -11,3 +11,4 @@ export { gridImage, type GridOptions } from './grid.ts';
 export { IMAGE_EXTENSIONS, isImageFileName, listImageFiles, listImageFolders, listFolderImages, sha256Hex, readInside, loadImageFile } from './files.ts';
 export { saveImages, parseFilenamePrefix, nextCounter, pngMetadata, asciiJson, type SaveImagesOptions } from './save.ts';
 export { inputError, inputMessage, fileProblem } from './errors.ts';
+export { batchToNchw, nchwToBatch, type NchwTensor, type PixelRange } from './tensor.ts';
