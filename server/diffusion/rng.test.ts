@@ -23,12 +23,16 @@ describe('seeds', () => {
     expect(seedToKey(BigInt(2 ** 32 + 5))).toEqual([5, 1]);
     expect(seedToKey(0xffffffffffffffffn)).toEqual([0xffffffff, 0xffffffff]);
     expect(bits(randn(123456789012345, [16]))).toEqual(bits(randn(123456789012345n, [16])));
+    // Large doubles are exact integers; JSON's 2^64 (from 0xffffffffffffffff) means the max seed.
+    expect(seedToKey(2 ** 60 + 2 ** 33)).toEqual([0, 2 ** 28 + 2]);
+    expect(seedToKey(JSON.parse('18446744073709551615'))).toEqual([0xffffffff, 0xffffffff]);
   });
 
   it('rejects seeds out of range', () => {
     expect(() => seedToKey(-1)).toThrow(/seed/);
     expect(() => seedToKey(1.5)).toThrow(/seed/);
-    expect(() => seedToKey(2 ** 53)).toThrow(/seed/);
+    expect(() => seedToKey(2 ** 64 + 4096)).toThrow(/seed/);
+    expect(() => seedToKey(Number.NaN)).toThrow(/seed/);
     expect(() => seedToKey(2n ** 64n)).toThrow(/seed/);
   });
 });

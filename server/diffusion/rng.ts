@@ -3,8 +3,10 @@
 // Generator: Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11),
 // the counter-based generator of Random123 (also used by cuRAND and PyTorch's CUDA backend).
 //   - key   = (seed mod 2³², ⌊seed / 2³²⌋), so every seed in [0, 2⁶⁴ − 1] is its own key.
-//     Seeds are non-negative integers: a `number` up to 2⁵³ − 1 or a `bigint` up to 2⁶⁴ − 1
-//     (ComfyUI's seed widget reaches 0xffffffffffffffff).
+//     Seeds are non-negative integers, as a `bigint` up to 2⁶⁴ − 1 or a `number` (exact up to
+//     2⁵³ − 1; larger integral doubles are taken at their exact value). ComfyUI's seed widget
+//     reaches 0xffffffffffffffff, which JSON.parse rounds to the number 2⁶⁴: that one value is
+//     read as 2⁶⁴ − 1, so it matches the bigint seed.
 //   - counter = (block mod 2³², ⌊block / 2³²⌋, stream, 0) for block = 0, 1, 2, …; each block
 //     gives four uint32 words, consumed in order. `stream` (default 0) selects an independent
 //     sequence for the same seed.
@@ -38,9 +40,10 @@ export function seedToKey(seed: Seed): [number, number] {
     }
     return [Number(seed & 0xffffffffn), Number(seed >> 32n)];
   }
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`seed must be a non-negative integer up to 2^53 - 1 (or a bigint up to 2^64 - 1), got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 64) {
+    throw new RangeError(`seed must be an integer in [0, 2^64 - 1], got ${seed}`);
   }
+  if (seed >= 2 ** 64) return [0xffffffff, 0xffffffff]; // JSON's rounding of 0xffffffffffffffff
   return [seed % TWO_POW_32, Math.floor(seed / TWO_POW_32)];
 }
 
