@@ -9,7 +9,7 @@ import { JsonDir } from '../../server/engine/json-dir.ts';
 import { PromptQueue, type PromptRunner } from '../../server/engine/prompt-queue.ts';
 import { QueueStore } from '../../server/engine/queue-store.ts';
 import type { RunRequest, RunResult } from '../../server/engine/worker-protocol.ts';
-import { chain, tempDir } from './helpers.ts';
+import { chain, tempDir, until } from './helpers.ts';
 
 function entry(n: number, id: string): HistoryEntry {
   return { prompt: [n, id, {}, {}, []], outputs: {}, status: { status_str: 'success', completed: true, messages: [] }, meta: {} };
@@ -82,7 +82,6 @@ async function openQueue(dataDir: string, runner: PromptRunner) {
   return { q, events, changes: () => changes };
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 20));
 
 describe('PromptQueue', () => {
   it('runs in number order, front first, records history and forwards events with the client id', async () => {
@@ -98,10 +97,10 @@ describe('PromptQueue', () => {
     expect(events[0]).toEqual(['execution_start', 'me']);
     expect(changes()).toBeGreaterThan(0);
     runner.finish(a.promptId);
-    await tick();
+    await until(() => runner.started.length === 2);
     expect(q.runningItem?.promptId).toBe(c.promptId);
     runner.finish(c.promptId, 'error');
-    await tick();
+    await until(() => runner.started.length === 3);
     runner.finish(b.promptId);
     await q.idle();
     expect(runner.started.map((r) => r.promptId)).toEqual([a.promptId, c.promptId, b.promptId]);
@@ -123,7 +122,7 @@ describe('PromptQueue', () => {
     const waiting = await first.q.enqueue({ prompt: chain(3), outputs: ['3'] });
     first.q.close();
     runner.finish(running.promptId, 'interrupted');
-    await tick();
+    await first.q.flush();
 
     const runner2 = new FakeRunner();
     const second = await openQueue(dir, runner2);
