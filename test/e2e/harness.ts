@@ -1,7 +1,7 @@
 // Shared pieces of the browser tests and the client benchmark: the real server on port 0
 // with a temporary data folder, and Debian's Chromium driven by playwright-core.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,4 +64,21 @@ export async function startServer(opts: { dataDir?: string; port?: number } = {}
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const e of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, e)));
+  return newest;
+}
+
+/** Builds client/dist when it is missing or older than the client's sources. */
+export function ensureClientBuilt(): void {
+  const index = join(repoRoot, 'client/dist/index.html');
+  const client = join(repoRoot, 'client');
+  const sources = Math.max(newestMtime(join(client, 'src')), newestMtime(join(client, 'index.html')), newestMtime(join(client, 'vite.config.ts')));
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(client, 'vite.config.ts'), '--logLevel', 'error'], { cwd: repoRoot, stdio: 'inherit' });
 }

@@ -6,7 +6,7 @@ import { getApi } from '../api/instance.ts';
 import type { Workflow } from '../api/types.ts';
 import { applySeedControl } from '../graph/applySeedControl.ts';
 import type { NodeEnv } from '../graph/nodeClass.ts';
-import { updateLive } from '../graph/live.ts';
+import { getLive, updateLive } from '../graph/live.ts';
 import { StudioCanvas } from '../graph/studioCanvas.ts';
 import { workflowToPrompt } from '../graph/workflowToPrompt.ts';
 import { useExecutionStore } from '../stores/execution.ts';
@@ -73,7 +73,7 @@ export async function startStudio(el: HTMLCanvasElement): Promise<StudioCanvas> 
   studio = new StudioCanvas(el, { env: nodeEnv(), onChange: () => workflows.changed() });
   const s = studio;
   // Like ComfyUI's window.app: for the browser console, tests and benchmarks.
-  (window as unknown as { svdiff: unknown }).svdiff = { studio: s, queue: queueCurrent, api: getApi() };
+  (window as unknown as { svdiff: unknown }).svdiff = { studio: s, queue: queueCurrent, api: getApi(), live: getLive };
   workflows.attach({
     serialize: () => s.serialize(),
     load: (w) => s.load(w),
@@ -89,7 +89,7 @@ export async function startStudio(el: HTMLCanvasElement): Promise<StudioCanvas> 
       void defsStore.load().then((d) => s.setNodeTypes(d)).catch(() => {});
     }
   });
-  getApi().on('disconnected', () => undefined);
+  getApi().on('execution_error', (d) => toasts.show(`Node #${d.node_id} (${d.node_type}) failed: ${d.exception_message}`, 'error'));
   getApi().connect();
   try {
     s.setNodeTypes(await defsStore.load());

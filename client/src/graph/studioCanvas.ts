@@ -129,7 +129,14 @@ export class StudioCanvas {
     const node = LiteGraph.createNode(type);
     if (!node) return undefined;
     const at = pos ?? this.viewCentre();
-    node.pos = [at[0] - node.size[0] / 2, at[1] - node.size[1] / 2] as never;
+    let x = at[0] - node.size[0] / 2;
+    let y = at[1] - node.size[1] / 2;
+    // Nodes added at the same spot cascade instead of hiding each other.
+    while (!pos && this.graph.nodes.some((n) => Math.abs(n.pos[0] - x) < 20 && Math.abs(n.pos[1] - y) < 20)) {
+      x += 30;
+      y += 30;
+    }
+    node.pos = [x, y] as never;
     this.graph.add(node);
     this.canvas.selectNode(node);
     this.canvas.setDirty(true, true);

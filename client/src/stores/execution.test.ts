@@ -53,10 +53,11 @@ describe('execution store', () => {
     const exec = useExecutionStore();
     ws.message('execution_start', { prompt_id: 'p2' });
     ws.message('executing', { prompt_id: 'p2', node: '7' });
-    ws.message('execution_error', { prompt_id: 'p2', node_id: '7', node_type: 'ImageCrop', exception_message: 'Node #7 (ImageCrop): x out of range', exception_type: 'Error' });
-    expect(getLive('7')?.error).toBe('Error: Node #7 (ImageCrop): x out of range');
+    ws.message('execution_error', { prompt_id: 'p2', node_id: '7', node_type: 'ImageCrop', exception_message: 'Node #7 (ImageCrop): input "x": out of range', exception_type: 'Error' });
+    expect(getLive('7')?.error).toBe('Node #7 (ImageCrop): input "x": out of range');
+    expect([...(getLive('7')?.inputErrors?.keys() ?? [])]).toEqual(['x']);
     expect(getLive('7')?.running).toBeFalsy();
-    expect(exec.lastError).toEqual({ nodeId: '7', nodeType: 'ImageCrop', message: 'Node #7 (ImageCrop): x out of range' });
+    expect(exec.lastError).toEqual({ nodeId: '7', nodeType: 'ImageCrop', message: 'Node #7 (ImageCrop): input "x": out of range' });
     // The next run clears it.
     ws.message('execution_start', { prompt_id: 'p3' });
     expect(getLive('7')?.error).toBeUndefined();

@@ -118,7 +118,15 @@ export const useExecutionStore = defineStore('execution', () => {
     },
     execution_error: (d) => {
       lastError.value = { nodeId: String(d.node_id), nodeType: d.node_type, message: d.exception_message };
-      updateLive(d.node_id, { running: false, progress: undefined, error: `${d.exception_type ? `${d.exception_type}: ` : ''}${d.exception_message}` });
+      const prefix = d.exception_type && d.exception_type !== 'Error' ? `${d.exception_type}: ` : '';
+      // Errors name the input at fault (`input "x": …`): mark it like a validation error.
+      const input = /input "([^"]+)"/.exec(d.exception_message)?.[1];
+      updateLive(d.node_id, {
+        running: false,
+        progress: undefined,
+        error: `${prefix}${d.exception_message}`,
+        inputErrors: input ? new Map([[input, d.exception_message]]) : undefined,
+      });
       end();
     },
     execution_interrupted: () => end(),

@@ -1,0 +1,196 @@
+// The studio in a real browser against the real server: build a graph with the mouse,
+// queue it, watch progress and the image arrive, save/reload/open, restore a graph from a
+// saved PNG, and see a failing node's error. Screenshots of failures go to test-results/.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PNG } from 'pngjs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ensureClientBuilt, launchBrowser, repoRoot, startServer, type RunningServer } from './harness.ts';
+import { connect, dropFile, moveNode, nodeOfType, nodes, screenPos } from './page.ts';
+
+// Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
+declare const window: any, Image: any;
+
+let server: RunningServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let dataDir: string;
+const pageErrors: string[] = [];
+
+function testPng(w: number, h: number, seed: number): Buffer {
+  const png = new PNG({ width: w, height: h });
+  for (let i = 0; i < w * h; i++) {
+    png.data[i * 4] = (i * seed) % 256;
+    png.data[i * 4 + 1] = ((i % w) * 4) % 256;
+    png.data[i * 4 + 2] = 128;
+    png.data[i * 4 + 3] = 255;
+  }
+  return PNG.sync.write(png);
+}
+
+async function openStudio(): Promise<void> {
+  await page.goto(server.url);
+  await page.waitForFunction(() => (window as never as { svdiff?: { studio?: unknown } }).svdiff?.studio !== undefined);
+  await page.waitForSelector('[data-testid="lib-node-SaveImage"]');
+}
+
+beforeAll(async () => {
+  ensureClientBuilt();
+  dataDir = mkdtempSync(join(tmpdir(), 'svdiff-e2e-'));
+  mkdirSync(join(dataDir, 'input', 'subject'), { recursive: true });
+  for (let i = 0; i < 3; i++) writeFileSync(join(dataDir, 'input', 'subject', `img${i}.png`), testPng(32, 32, i + 3));
+  writeFileSync(join(dataDir, 'input', 'photo.png'), testPng(40, 30, 7));
+  server = await startServer({ dataDir });
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('dialog', (d) => void (d.type() === 'prompt' ? d.accept('e2e flow') : d.accept()));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+beforeEach((ctx) => {
+  ctx.onTestFailed(async () => {
+    mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
+    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    await page?.screenshot({ path: join(repoRoot, 'test-results', `e2e-${name}.png`) }).catch(() => {});
+  });
+});
+
+describe('studio in the browser', () => {
+  it('builds a graph with the mouse, queues it, shows per-node progress and the image', async () => {
+    await openStudio();
+    expect(await nodes(page)).toEqual([]);
+
+    // Add nodes: two from the library sidebar, one through the double-click search box.
+    await page.click('[data-testid="lib-node-LoadImages"]');
+    await page.click('[data-testid="lib-node-SaveImage"]');
+    const canvas = await page.locator('[data-testid="canvas"]').boundingBox();
+    await page.mouse.dblclick(canvas!.x + 300, canvas!.y + 600);
+    await page.keyboard.type('Image Grid', { delay: 20 });
+    await page.waitForTimeout(200);
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await nodes(page)).map((n) => n.type).sort()).toEqual(['ImageGrid', 'LoadImages', 'SaveImage']);
+
+    const load = await nodeOfType(page, 'LoadImages');
+    const grid = await nodeOfType(page, 'ImageGrid');
+    const save = await nodeOfType(page, 'SaveImage');
+    expect(load.widgets.folder).toBe('subject');
+    await moveNode(page, load.id, [canvas!.x + 40, canvas!.y + 80]);
+    await moveNode(page, grid.id, [canvas!.x + 380, canvas!.y + 80]);
+    await moveNode(page, save.id, [canvas!.x + 720, canvas!.y + 80]);
+    await connect(page, load.id, 0, grid.id, 0);
+    await connect(page, grid.id, 0, save.id, 0);
+    const linked = await nodes(page);
+    expect(linked.find((n) => n.id === grid.id)!.inputs[0].link).not.toBeNull();
+    expect(linked.find((n) => n.id === save.id)!.inputs[0].link).not.toBeNull();
+
+    // Record what the live view gets while the prompt runs.
+    await page.evaluate(() => {
+      const w = window as never as { svdiff: { api: { on: (t: string, f: (d: unknown) => void) => void } }; seen: unknown[] };
+      w.seen = [];
+      for (const t of ['executing', 'progress', 'executed', 'execution_success']) w.svdiff.api.on(t, (d) => w.seen.push([t, d]));
+    });
+    await page.click('[data-testid="queue"]');
+    await page.waitForFunction(() => (window as never as { seen: [string][] }).seen.some((e) => e[0] === 'execution_success'), undefined, { timeout: 60_000 });
+    const seen = (await page.evaluate(() => (window as never as { seen: unknown[] }).seen)) as [string, { node: string; value: number; max: number }][];
+    const progress = seen.filter(([t, d]) => t === 'progress' && d.node === String(load.id));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[progress.length - 1][1].value).toBe(progress[progress.length - 1][1].max);
+    expect(seen.some(([t, d]) => t === 'executing' && d.node === String(grid.id))).toBe(true);
+
+    // The image shows on the Save Image node (loaded by the browser) and in the gallery.
+    await expect.poll(async () => (await nodeOfType(page, 'SaveImage')).live?.images?.length ?? 0).toBe(1);
+    const url = (await nodeOfType(page, 'SaveImage')).live!.images![0];
+    const size = await page.evaluate(async (u) => {
+      const img = new Image();
+      img.src = u;
+      await img.decode();
+      return [img.naturalWidth, img.naturalHeight];
+    }, url);
+    expect(size[0]).toBeGreaterThan(32); // three 32×32 tiles side by side
+    await page.click('[data-testid="tab-gallery"]');
+    await expect.poll(() => page.locator('[data-testid="gallery-image"]').count()).toBe(1);
+    expect(readdirSync(join(dataDir, 'output')).filter((f) => f.endsWith('.png'))).toHaveLength(1);
+  });
+
+  it('saves the workflow, survives a reload, and opens it from the sidebar', async () => {
+    await page.click('[data-testid="save"]'); // no name yet: asks (the dialog handler answers "e2e flow")
+    await expect.poll(() => page.textContent('[data-testid="workflow-title"]')).toContain('e2e flow');
+    const before = (await nodes(page)).map((n) => [n.id, n.type, n.widgets]);
+
+    await page.reload();
+    await page.waitForFunction(() => (window as never as { svdiff?: { studio?: unknown } }).svdiff?.studio !== undefined);
+    await expect.poll(async () => (await nodes(page)).map((n) => [n.id, n.type, n.widgets])).toEqual(before); // autosave
+
+    // Clear the canvas, then open the saved workflow from the Workflows tab.
+    await page.click('text=New');
+    expect(await nodes(page)).toEqual([]);
+    await page.click('[data-testid="tab-workflows"]');
+    await page.click('[data-testid="workflow-e2e flow"] .grow');
+    await expect.poll(async () => (await nodes(page)).map((n) => [n.id, n.type, n.widgets])).toEqual(before);
+    expect(await page.textContent('[data-testid="workflow-title"]')).not.toContain('●');
+  });
+
+  it('restores the graph from a saved PNG dropped on the canvas', async () => {
+    await page.click('text=New');
+    expect(await nodes(page)).toEqual([]);
+    const file = readdirSync(join(dataDir, 'output')).find((f) => f.endsWith('.png'))!;
+    const bytes = readFileSync(join(dataDir, 'output', file));
+    const box = (await page.locator('[data-testid="canvas"]').boundingBox())!;
+    await dropFile(page, [box.x + 400, box.y + 300], bytes, file, 'image/png');
+    await expect.poll(async () => (await nodes(page)).map((n) => n.type).sort()).toEqual(['ImageGrid', 'LoadImages', 'SaveImage']);
+    const grid = await nodeOfType(page, 'ImageGrid');
+    expect(grid.inputs[0].link).not.toBeNull();
+  });
+
+  it('shows a failing node’s error on the node, and marks invalid inputs', async () => {
+    // A workflow JSON dropped on the canvas: Load Image → Crop Image with x outside the image.
+    const workflow = {
+      last_node_id: 3,
+      last_link_id: 2,
+      nodes: [
+        { id: 1, type: 'LoadImage', pos: [0, 0], size: [260, 120], mode: 0, outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [1] }], widgets_values: ['photo.png'] },
+        { id: 2, type: 'ImageCrop', pos: [320, 0], size: [260, 160], mode: 0, inputs: [{ name: 'image', type: 'IMAGE', link: 1 }], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [2] }], widgets_values: [16, 16, 500, 0] },
+        { id: 3, type: 'PreviewImage', pos: [640, 0], size: [260, 120], mode: 0, inputs: [{ name: 'images', type: 'IMAGE', link: 2 }] },
+      ],
+      links: [
+        [1, 1, 0, 2, 0, 'IMAGE'],
+        [2, 2, 0, 3, 0, 'IMAGE'],
+      ],
+      groups: [],
+      config: {},
+      extra: {},
+      version: 0.4,
+    };
+    const box = (await page.locator('[data-testid="canvas"]').boundingBox())!;
+    await dropFile(page, [box.x + 400, box.y + 300], new TextEncoder().encode(JSON.stringify(workflow)), 'broken.json', 'application/json');
+    await expect.poll(async () => (await nodes(page)).map((n) => n.type).sort()).toEqual(['ImageCrop', 'LoadImage', 'PreviewImage']);
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(async () => (await nodeOfType(page, 'ImageCrop')).live?.error ?? '', { timeout: 30_000 }).toMatch(/ImageCrop/);
+    const error = (await nodeOfType(page, 'ImageCrop')).live!.error!;
+    expect(error).toMatch(/x/);
+    expect((await nodeOfType(page, 'ImageCrop')).live!.inputErrors!.map((e) => e[0])).toEqual(['x']);
+    await expect.poll(() => page.locator('[data-testid="toast"]').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/ImageCrop/)]));
+
+    // Unlink the crop's image input: the server rejects the prompt and the input is marked.
+    const crop = await nodeOfType(page, 'ImageCrop');
+    const input = await screenPos(page, crop.id, { input: 0 });
+    await page.mouse.move(input[0], input[1]);
+    await page.mouse.down();
+    await page.mouse.move(input[0] + 100, input[1] + 320, { steps: 6 });
+    await page.mouse.up();
+    await page.keyboard.press('Escape');
+    expect((await nodeOfType(page, 'ImageCrop')).inputs[0].link).toBeNull();
+    await page.click('[data-testid="queue"]');
+    await expect.poll(async () => (await nodeOfType(page, 'ImageCrop')).live?.inputErrors?.map((e) => e[0]) ?? []).toContain('image');
+    expect(pageErrors).toEqual([]);
+  });
+});
