@@ -12,6 +12,7 @@ import { WorkerHost } from '../engine/worker-host.ts';
 import { createStorage } from '../storage.ts';
 import { createApp } from './app.ts';
 import type { AppContext } from './context.ts';
+import type { EngineEvent } from '../engine/events.ts';
 import { WsHub } from './ws-hub.ts';
 import { resolveDevice } from './device.ts';
 
@@ -44,16 +45,22 @@ export async function createServer(opts: Partial<ServerOptions> & { dataDir: str
   });
 
   let hub: WsHub | undefined;
+  let executing: { event: EngineEvent; clientId: string | undefined } | undefined;
   const queue = await PromptQueue.open({
     queueStore: new QueueStore(join(storage.dataDir, 'queue')),
     history: new HistoryStore(join(storage.dataDir, 'history'), opts.historyLimit ?? DEFAULTS.historyLimit),
     runner: worker,
-    onEvent: (e, clientId) => hub?.sendEvent(e, clientId),
+    onEvent: (e, clientId) => {
+      if (e.type === 'executing') executing = e.data.node === null ? undefined : { event: e, clientId };
+      hub?.sendEvent(e, clientId);
+    },
     onChange: () => hub?.broadcastStatus(),
   });
 
   const guardOpts = { host, authToken: opts.authToken };
-  hub = new WsHub(guardOpts, () => queue.remaining);
+  hub = new WsHub(guardOpts, () => queue.remaining, () =>
+    executing && queue.runningItem?.promptId === (executing.event.data as { prompt_id: string }).prompt_id ? executing : undefined,
+  );
   const ctx: AppContext = {
     registry,
     storage,

@@ -16,11 +16,14 @@ const WS_PATHS = new Set(['/ws', '/api/ws']);
 
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  private readonly clients = new Map<string, WebSocket>();
+  /** Sockets by client id; a duplicated browser tab shares its id, so there may be several. */
+  private readonly clients = new Map<string, Set<WebSocket>>();
 
   constructor(
     private readonly guardOpts: GuardOptions,
     private readonly queueRemaining: () => number,
+    /** The running prompt's latest `executing` event and its client, for sockets that (re)connect mid-prompt. */
+    private readonly nowExecuting: () => { event: EngineEvent; clientId: string | undefined } | undefined = () => undefined,
   ) {}
 
   attach(server: Server): void {
@@ -39,25 +42,31 @@ export class WsHub {
   }
 
   private connected(ws: WebSocket, clientId: string): void {
-    this.clients.get(clientId)?.close(4000, 'replaced by a newer connection');
-    this.clients.set(clientId, ws);
+    let set = this.clients.get(clientId);
+    if (!set) this.clients.set(clientId, (set = new Set()));
+    set.add(ws);
     ws.on('close', () => {
-      if (this.clients.get(clientId) === ws) this.clients.delete(clientId);
+      const s = this.clients.get(clientId);
+      s?.delete(ws);
+      if (s?.size === 0) this.clients.delete(clientId);
     });
     ws.on('error', () => ws.terminate());
     // Clients only listen; anything they send is ignored.
     this.sendJson(ws, { type: 'status', data: { status: { exec_info: { queue_remaining: this.queueRemaining() } }, sid: clientId } });
+    // A page reloaded mid-prompt learns which node is running (as ComfyUI does for its own sid).
+    const now = this.nowExecuting();
+    if (now && (now.clientId === undefined || now.clientId === clientId)) this.sendJson(ws, now.event);
   }
 
   /** Queue length changed: tell everyone. */
   broadcastStatus(): void {
     const msg = { type: 'status', data: { status: { exec_info: { queue_remaining: this.queueRemaining() } } } };
-    for (const ws of this.clients.values()) this.sendJson(ws, msg);
+    for (const ws of this.wss.clients) this.sendJson(ws, msg);
   }
 
   /** An engine event: to its client when the prompt named one, else to all. */
   sendEvent(event: EngineEvent, clientId: string | undefined): void {
-    const targets = clientId === undefined ? [...this.clients.values()] : [this.clients.get(clientId)].filter((w) => w !== undefined);
+    const targets = clientId === undefined ? [...this.wss.clients] : [...(this.clients.get(clientId) ?? [])];
     if (event.type === 'preview') {
       const png = event.data.png;
       const frame = Buffer.alloc(8 + png.byteLength);
@@ -68,10 +77,6 @@ export class WsHub {
       return;
     }
     for (const ws of targets) this.sendJson(ws, event);
-  }
-
-  get clientCount(): number {
-    return this.clients.size;
   }
 
   async close(): Promise<void> {

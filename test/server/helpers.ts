@@ -15,8 +15,16 @@ import type { ApiPrompt } from '../../nodes/define.ts';
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const fixtureNodes = join(repoRoot, 'test/fixtures/nodes');
 
+const made: string[] = [];
+process.once('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh folder under the system temp dir, removed when the test process exits. */
 export function tempDir(prefix = 'svdiff-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 export interface TestServer extends RunningServer {

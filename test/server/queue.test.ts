@@ -117,10 +117,17 @@ describe('queue and events', () => {
     await ws.waitFor((m) => m.type === 'progress' && m.data.prompt_id === slow);
     const wrong = await req(`${server.url}/api/interrupt`, 'POST', { prompt_id: 'not-running' });
     expect(wrong.json).toEqual({ interrupted: false });
+    // A socket that (re)connects mid-prompt is told which node runs.
+    const late = await WsClient.open(server.url, 'client-a');
+    const now = await late.waitFor((m) => m.type === 'executing');
+    expect(now.data).toMatchObject({ prompt_id: slow, node: '2' });
     const r = await req(`${server.url}/api/interrupt`, 'POST', {});
     expect(r.json).toEqual({ interrupted: true });
+    // Both sockets of client-a (say, two tabs) get the prompt's events.
+    await late.waitFor((m) => m.type === 'execution_interrupted' && m.data.prompt_id === slow);
     const ev = await ws.waitFor((m) => m.type === 'execution_interrupted' && m.data.prompt_id === slow);
     expect(ev.data.node_id).toBe('2');
+    late.close();
     const h = await waitForHistory(server.url, slow);
     expect(h.status).toMatchObject({ status_str: 'error', completed: false });
     expect(h.status.messages.at(-1)[0]).toBe('execution_interrupted');
