@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { svd, svd64 } from './svd.ts';
+import { gram, svd, svd64 } from './svd.ts';
+import { SvdPool } from './svd-pool.ts';
 import { svdErrors } from './svd-check.ts';
 import { gemm, gemmJs } from './gemm.ts';
 import { symmetricEigen } from './symmetric-eigen.ts';
@@ -131,5 +132,36 @@ describe('svd', () => {
     const W = new Float32Array(6);
     W[4] = NaN;
     await expect(svd(W, 2, 3)).rejects.toThrow(/non-finite value at index 4/);
+  });
+});
+
+describe('gram', () => {
+  it('block-triangular W·Wᵀ equals the full product', async () => {
+    const [m, n] = [301, 37];
+    const W = Float64Array.from(randomMatrix(m, n, 8));
+    const G = await gram(W, m, n);
+    const ref = gemmJs({ A: W, B: W, m, k: n, n: m, transB: true });
+    let worst = 0;
+    for (let i = 0; i < G.length; i++) worst = Math.max(worst, Math.abs(G[i] - ref[i]));
+    expect(worst).toBeLessThan(1e-11);
+  });
+});
+
+describe('SvdPool', () => {
+  it('runs SVDs on worker threads with the same accuracy, and reports errors', async () => {
+    const pool = new SvdPool(2);
+    try {
+      const shapes: [number, number][] = [[30, 70], [70, 30], [1, 9], [50, 50]];
+      const results = await Promise.all(
+        shapes.map(async ([r, c], i) => {
+          const W = randomMatrix(r, c, 100 + i);
+          return { W, r, c, res: await pool.svd(W, r, c) };
+        }),
+      );
+      for (const { W, r, c, res } of results) expectGood(W, r, c, res);
+      await expect(pool.svd(new Float32Array(3), 2, 2)).rejects.toThrow(/expected 4 values/);
+    } finally {
+      await pool.close();
+    }
   });
 });
