@@ -3,6 +3,7 @@
 // prompt followed by a fresh worker. Nothing here blocks: the worker does all node work.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EngineEvent, ExecutionErrorData } from './events.ts';
 import type { FromWorker, RunRequest, RunResult, ToWorker, WorkerConfig } from './worker-protocol.ts';
@@ -11,6 +12,9 @@ import { WORKER_CONFIG_ENV } from './worker-protocol.ts';
 const workerMain = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 // An absolute URL, so the worker finds tsx whatever the working directory is.
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** Added to the worker's nice value (Unix; a priority class on Windows). */
+const WORKER_NICENESS = 5;
 
 export interface WorkerHostOptions extends WorkerConfig {
   /** After an interrupt, how long the node may take to return before the worker is killed. */
@@ -117,6 +121,14 @@ export class WorkerHost {
       env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    // Slightly lower priority than the server: when both want the CPU, requests win.
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, WORKER_NICENESS);
+      } catch {
+        // Not permitted on some systems; harmless.
+      }
+    }
     let settle!: { resolve: () => void; reject: (e: Error) => void };
     const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     ready.catch(() => undefined);
