@@ -8,9 +8,16 @@ import { ParamFactory } from './params.ts';
 
 export function buildTextEncoder(cfg: EmbeddedModelConfig, vocabSize: number, seed: number): ModelProto {
   const g = new GraphBuilder({ name: 'text_encoder' });
-  const c: Ctx = { g, p: new ParamFactory(g, seed) };
-  const { width, maxLength, layers, heads, mlp } = cfg.text;
   const ids = g.input('input_ids', 'int32', ['batch', 'sequence']);
+  g.node('Identity', [textEncoderBody({ g, p: new ParamFactory(g, seed) }, cfg, vocabSize, ids)], {}, { output: 'last_hidden_state' });
+  g.output('last_hidden_state', 'float32', ['batch', 'sequence', cfg.text.width]);
+  return g.toModel();
+}
+
+/** The encoder's nodes on an existing builder; returns the last hidden state. */
+export function textEncoderBody(c: Ctx, cfg: EmbeddedModelConfig, vocabSize: number, ids: string): string {
+  const { g } = c;
+  const { width, maxLength, layers, heads, mlp } = cfg.text;
 
   const tok = c.p.normal('text_model.embeddings.token_embedding.weight', [vocabSize, width], 1, 0.5);
   const pos = c.p.normal('text_model.embeddings.position_embedding.weight', [maxLength, width], 1, 0.5);
@@ -30,7 +37,5 @@ export function buildTextEncoder(cfg: EmbeddedModelConfig, vocabSize: number, se
     const m = linear(c, gelu(c, linear(c, layerNorm(c, h, `${name}.layer_norm2`, width), `${name}.mlp.fc1`, width, mlp)), `${name}.mlp.fc2`, mlp, width);
     h = g.node('Add', [h, m]);
   }
-  g.node('Identity', [layerNorm(c, h, 'text_model.final_layer_norm', width)], {}, { output: 'last_hidden_state' });
-  g.output('last_hidden_state', 'float32', ['batch', 'sequence', width]);
-  return g.toModel();
+  return layerNorm(c, h, 'text_model.final_layer_norm', width);
 }

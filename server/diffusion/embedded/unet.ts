@@ -52,11 +52,19 @@ function transformer(c: Ctx, x: string, text: string, name: string, ch: number, 
 
 export function buildUnet(cfg: EmbeddedModelConfig, seed: number): ModelProto {
   const g = new GraphBuilder({ name: 'unet' });
-  const c: Ctx = { g, p: new ParamFactory(g, seed) };
   const [lc] = latentShape(cfg);
   const sample = g.input('sample', 'float32', ['batch', lc, 'height', 'width']);
   const t = g.input('timestep', 'float32', ['batch']);
   const text = g.input('encoder_hidden_states', 'float32', ['batch', 'sequence', cfg.text.width]);
+  g.node('Identity', [unetBody({ g, p: new ParamFactory(g, seed) }, cfg, sample, t, text)], {}, { output: 'out_sample' });
+  g.output('out_sample', 'float32', ['batch', lc, 'height', 'width']);
+  return g.toModel();
+}
+
+/** The UNet's nodes on an existing builder (the base-training graph chains it after the text encoder). */
+export function unetBody(c: Ctx, cfg: EmbeddedModelConfig, sample: string, t: string, text: string): string {
+  const { g } = c;
+  const [lc] = latentShape(cfg);
   const temb = timeEmbedding(c, t, cfg);
   const ch = cfg.channels;
   const levels = ch.length;
@@ -95,8 +103,5 @@ export function buildUnet(cfg: EmbeddedModelConfig, seed: number): ModelProto {
     }
   }
   if (skips.length !== 0) throw new Error(`unet builder: ${skips.length} skip(s) left unused`);
-  h = conv(c, silu(c, groupNorm(c, h, 'conv_norm_out', cur, cfg.groups)), 'conv_out', cur, lc, 3);
-  g.node('Identity', [h], {}, { output: 'out_sample' });
-  g.output('out_sample', 'float32', ['batch', lc, 'height', 'width']);
-  return g.toModel();
+  return conv(c, silu(c, groupNorm(c, h, 'conv_norm_out', cur, cfg.groups)), 'conv_out', cur, lc, 3);
 }

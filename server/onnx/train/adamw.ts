@@ -19,6 +19,8 @@ export interface AdamWOptions {
   groups?: ParamGroup[];
 }
 
+export interface AdamWState { t: number; m: Float64Array[]; v: Float64Array[] }
+
 interface Slot { p: Parameter; m: Float64Array; v: Float64Array; lr: number; wd: number }
 
 export class AdamW {
@@ -41,6 +43,22 @@ export class AdamW {
   }
 
   get stepCount(): number { return this.t; }
+
+  /** Moments and step count, for checkpoints (parameters themselves are saved by the caller). */
+  state(): AdamWState {
+    return { t: this.t, m: this.slots.map((s) => s.m), v: this.slots.map((s) => s.v) };
+  }
+
+  /** Restores `state()` taken from an optimiser over the same parameters in the same order. */
+  loadState(state: AdamWState): void {
+    if (state.m.length !== this.slots.length || state.v.length !== this.slots.length) throw new Error(`AdamW: state holds ${state.m.length} slots, optimiser has ${this.slots.length}`);
+    this.slots.forEach((s, i) => {
+      if (state.m[i].length !== s.m.length || state.v[i].length !== s.v.length) throw new Error(`AdamW: state for '${s.p.name}' has the wrong length`);
+      s.m.set(state.m[i]);
+      s.v.set(state.v[i]);
+    });
+    this.t = state.t;
+  }
 
   /** Applies one update from gradients keyed by parameter name; returns the pre-clip norm. */
   step(grads: Record<string, ArrayLike<number>>): { gradNorm: number } {
