@@ -193,4 +193,24 @@ describe('studio in the browser', () => {
     await expect.poll(async () => (await nodeOfType(page, 'ImageCrop')).live?.inputErrors?.map((e) => e[0]) ?? []).toContain('image');
     expect(pageErrors).toEqual([]);
   });
+
+  it('uploads an image dropped on a Load Image node and selects it', async () => {
+    const load = await nodeOfType(page, 'LoadImage');
+    const at = await screenPos(page, load.id, { input: 0 });
+    await dropFile(page, [at[0] + 60, at[1] + 20], testPng(20, 20, 11), 'dropped.png', 'image/png');
+    await expect.poll(async () => (await nodeOfType(page, 'LoadImage')).widgets.image).toBe('dropped.png');
+    expect(readdirSync(join(dataDir, 'input'))).toContain('dropped.png');
+    expect((await nodeOfType(page, 'LoadImage')).live?.images?.[0]).toContain('filename=dropped.png');
+  });
+
+  it('reconnects by itself when the server restarts', async () => {
+    const port = new URL(server.url).port;
+    await expect.poll(() => page.evaluate(() => window.svdiff.api.connected)).toBe(true);
+    await server.stop();
+    await expect.poll(() => page.evaluate(() => window.svdiff.api.connected)).toBe(false);
+    server = await startServer({ dataDir, port: Number(port) });
+    await expect.poll(() => page.evaluate(() => window.svdiff.api.connected), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => page.locator('[data-testid="toast"]').allTextContents()).toEqual(expect.arrayContaining(['Reconnected to the server']));
+    expect(pageErrors).toEqual([]);
+  });
 });
