@@ -1,7 +1,7 @@
-// Uploads must be real images: decode PNG (pngjs) or JPEG (jpeg-js) fully, within limits,
-// so a renamed text file or a truncated image is refused before it lands in input/.
-import { PNG } from 'pngjs';
-import jpeg from 'jpeg-js';
+// Uploads must be real images: a worker thread decodes the PNG (pngjs) or JPEG (jpeg-js)
+// fully, within size limits, so a renamed text file or a truncated image is refused before
+// it lands in input/ — and a large decode never stalls the HTTP thread.
+import { Worker } from 'node:worker_threads';
 
 export interface ImageInfo {
   format: 'png' | 'jpeg';
@@ -9,25 +9,32 @@ export interface ImageInfo {
   height: number;
 }
 
-const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Largest image decoded for the check; far above what the models take. */
 const MAX_MEGAPIXELS = 64;
+const workerFile = new URL('./image-decode.worker.mjs', import.meta.url);
 
-/** Decodes `buf`; throws with a reason when it is not a readable PNG or JPEG. */
-export function checkImage(buf: Buffer): ImageInfo {
-  if (buf.length >= 8 && buf.subarray(0, 8).equals(PNG_MAGIC)) {
-    // The IHDR size comes first: refuse decompression bombs before inflating.
-    const width = buf.readUInt32BE(16);
-    const height = buf.readUInt32BE(20);
-    if (width * height > MAX_MEGAPIXELS * 1e6) throw new Error(`image is ${width}×${height}, more than ${MAX_MEGAPIXELS} megapixels`);
-    const png = PNG.sync.read(buf);
-    return { format: 'png', width: png.width, height: png.height };
-  }
-  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) {
-    const img = jpeg.decode(buf, { useTArray: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
-    return { format: 'jpeg', width: img.width, height: img.height };
-  }
-  throw new Error('not a PNG or JPEG image');
+/** Decodes `buf` off-thread; rejects with the reason when it is not a readable PNG or JPEG. */
+export function checkImage(buf: Uint8Array): Promise<ImageInfo> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerFile, {
+      workerData: { bytes: buf, maxMegapixels: MAX_MEGAPIXELS },
+      // A decompression bomb ends this thread, not the server.
+      resourceLimits: { maxOldGenerationSizeMb: 1536 },
+    });
+    let settled = false;
+    worker.once('message', (m: { ok: true } & ImageInfo | { ok: false; message: string }) => {
+      settled = true;
+      if (m.ok) resolve({ format: m.format, width: m.width, height: m.height });
+      else reject(new Error(m.message));
+    });
+    worker.once('error', (e) => {
+      settled = true;
+      reject(new Error(`cannot decode: ${e.message}`));
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`decoder stopped (exit code ${code})`));
+    });
+  });
 }
 
 const TYPES: Record<string, string> = {

@@ -61,6 +61,12 @@ describe('upload', () => {
     expect([text.status, text.json.error.type]).toEqual([400, 'invalid_image']);
     const truncated = await upload({}, 'half.png', pngBytes(64, 64).subarray(0, 60));
     expect(truncated.status).toBe(400);
+    const bomb = pngBytes(8, 8);
+    bomb.writeUInt32BE(100_000, 16);
+    bomb.writeUInt32BE(100_000, 20);
+    const bombed = await upload({}, 'bomb.png', bomb);
+    expect(bombed.status).toBe(400);
+    expect(bombed.json.error.message).toContain('megapixels');
     const big = await upload({}, 'big.png', Buffer.alloc(65 * 1024, 1));
     expect([big.status, big.json.error.type]).toEqual([413, 'file_too_large']);
     const m = multipart({ subfolder: '' });

@@ -62,7 +62,7 @@ export function fileRoutes(ctx: AppContext): Router {
     let name = basename(str(file.originalname, 'filename').replace(/\\/g, '/'));
     if (!name || name.startsWith('.')) throw new HttpError(400, 'invalid_filename', `bad file name "${file.originalname}"`);
     try {
-      checkImage(file.buffer);
+      await checkImage(file.buffer);
     } catch (e) {
       throw new HttpError(400, 'invalid_image', `"${name}" is not a readable image: ${(e as Error).message}`);
     }
