@@ -72,6 +72,9 @@ describe('queue and events', () => {
       expect(stats.json.devices[0].type).toBe('cpu');
       expect(stats.json.system.node_version).toBe(process.version);
     }
+    const page = await req(`${server.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
     expect((await req(`${server.url}/api/object_info/Nope`)).status).toBe(404);
     expect((await req(`${server.url}/api/nothing-here`)).status).toBe(404);
   });
