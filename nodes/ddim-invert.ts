@@ -1,0 +1,46 @@
+// DDIMInvert: image → VAE latent z₀ → DDIM inversion to z_T with the target prompt (guidance
+// 1 by default, as CoSINE editing does). Follows diffusers' current DDIMInverseScheduler:
+// ascending timesteps, step t moves the latent from level t − T//n to t using the UNet at t.
+import { defineNode } from './define.ts';
+import { encodeImage, invertLatents, previewPng, toNodeError, wantsPreview } from '../server/diffusion/index.ts';
+
+const NODE = 'DDIMInvert';
+
+export default defineNode({
+  type: NODE,
+  displayName: 'DDIM Invert',
+  category: 'sampling',
+  description:
+    'Finds the noise latent z_T that DDIM (η = 0) turns back into the image: VAE-encode, then run the DDIM steps backwards with the prompt. ' +
+    'Feed the result to Sample (same steps, η = 0) to reconstruct or, with an edited prompt, to edit; Slerp Noise mixes in fresh noise for larger edits.',
+  inputs: {
+    model: { type: 'MODEL' },
+    image: { type: 'IMAGE', tooltip: 'Its sides must be multiples of the model\'s size step.' },
+    prompt: { type: 'STRING', default: 'a red circle', multiline: true, tooltip: 'Describes the image (the target prompt).' },
+    negative_prompt: { type: 'STRING', default: '', multiline: true, tooltip: 'Used only when guidance_scale ≠ 1.' },
+    steps: { type: 'INT', default: 50, min: 1, max: 1000, step: 1 },
+    guidance_scale: { type: 'FLOAT', default: 1, min: 0, max: 30, step: 0.1, tooltip: '1 (no classifier-free guidance) inverts most faithfully.' },
+  },
+  outputs: [{ name: 'LATENT', type: 'LATENT' }],
+
+  async run(i, ctx) {
+    try {
+      const z0 = await encodeImage(i.model, i.image);
+      const latent = await invertLatents(i.model, {
+        prompt: i.prompt,
+        negativePrompt: i.negative_prompt,
+        steps: i.steps,
+        guidance: i.guidance_scale,
+        latent: z0,
+        signal: ctx.signal,
+        onStep: async ({ step, total, x0 }) => {
+          const preview = wantsPreview(step, total) ? await previewPng(i.model, x0) : undefined;
+          ctx.progress(step, total, preview ? { preview } : undefined);
+        },
+      });
+      return { outputs: [latent] };
+    } catch (e) {
+      throw toNodeError(NODE, e, { guidance: 'guidance_scale', latent: 'image' });
+    }
+  },
+});

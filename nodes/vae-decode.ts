@@ -1,0 +1,28 @@
+// VAEDecode: LATENT → IMAGE through the model's VAE decoder.
+import { defineNode } from './define.ts';
+import { checkLatent, decodeLatent, toNodeError } from '../server/diffusion/index.ts';
+import { inputError } from '../server/image/index.ts';
+
+const NODE = 'VAEDecode';
+
+export default defineNode({
+  type: NODE,
+  displayName: 'VAE Decode',
+  category: 'latent',
+  description: 'Decodes latents into images with the model\'s VAE decoder.',
+  inputs: { model: { type: 'MODEL' }, latent: { type: 'LATENT' } },
+  outputs: [{ name: 'IMAGE', type: 'IMAGE' }],
+
+  async run({ model, latent }) {
+    try {
+      checkLatent(latent);
+    } catch (e) {
+      throw inputError(NODE, 'latent', (e as Error).message);
+    }
+    try {
+      return { outputs: [await decodeLatent(model, latent)] };
+    } catch (e) {
+      throw toNodeError(NODE, e);
+    }
+  },
+});

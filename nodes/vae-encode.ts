@@ -1,0 +1,29 @@
+// VAEEncode: IMAGE → LATENT through the model's VAE encoder (mean of the latent distribution,
+// times the scaling factor).
+import { defineNode } from './define.ts';
+import { encodeImage, toNodeError } from '../server/diffusion/index.ts';
+import { checkBatch, inputError } from '../server/image/index.ts';
+
+const NODE = 'VAEEncode';
+
+export default defineNode({
+  type: NODE,
+  displayName: 'VAE Encode',
+  category: 'latent',
+  description: 'Encodes images into the model\'s latent space (sides must be multiples of the model\'s size step).',
+  inputs: { model: { type: 'MODEL' }, image: { type: 'IMAGE' } },
+  outputs: [{ name: 'LATENT', type: 'LATENT' }],
+
+  async run({ model, image }) {
+    try {
+      checkBatch(image);
+    } catch (e) {
+      throw inputError(NODE, 'image', (e as Error).message);
+    }
+    try {
+      return { outputs: [await encodeImage(model, image)] };
+    } catch (e) {
+      throw toNodeError(NODE, e);
+    }
+  },
+});

@@ -1,0 +1,77 @@
+// Runs one model part with float32 / int32 data whatever the part's declared types: fp16
+// models get their float inputs cast to half and their outputs back to float32, the UNet's
+// timestep goes in as float32, float16 or int64 (read from the session's input metadata, as
+// diffusers' OnnxStableDiffusionPipeline does), token ids as int32 or int64.
+import { ort, type Session } from '../../onnx/index.ts';
+import { float32ToHalf, halfToFloat32 } from './fp16.ts';
+import type { PartName } from './layout.ts';
+
+export interface FloatTensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+type TensorType = ort.Tensor.Type;
+
+export class PartRunner {
+  private readonly types = new Map<string, TensorType>();
+
+  constructor(
+    readonly part: PartName,
+    readonly session: Session,
+    /** Resolved input and output names, in PART_IO order. */
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {
+    for (const m of session.inputMetadata) if (m.isTensor) this.types.set(m.name, m.type);
+  }
+
+  inputType(name: string): TensorType {
+    return this.types.get(name) ?? 'float32';
+  }
+
+  /** A float input (latents, embeddings, pixels), cast to the part's element type. */
+  floatTensor(name: string, data: Float32Array, dims: readonly number[]): ort.Tensor {
+    const type = this.inputType(name);
+    if (type === 'float32') return new ort.Tensor('float32', data, dims);
+    if (type === 'float16') return new ort.Tensor('float16', float32ToHalf(data), dims);
+    if (type === 'float64') return new ort.Tensor('float64', Float64Array.from(data), dims);
+    throw new Error(`${this.part}: input ${name} has type ${type}, expected a float type`);
+  }
+
+  /** Integer ids (token ids), as int32 or int64. */
+  idsTensor(name: string, data: Int32Array, dims: readonly number[]): ort.Tensor {
+    const type = this.inputType(name);
+    if (type === 'int32') return new ort.Tensor('int32', data, dims);
+    if (type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(v)), dims);
+    throw new Error(`${this.part}: input ${name} has type ${type}, expected int32 or int64`);
+  }
+
+  /** The UNet timestep, one value repeated `count` times, in whatever type the model declares. */
+  timestepTensor(name: string, t: number, count: number): ort.Tensor {
+    const type = this.inputType(name);
+    switch (type) {
+      case 'float32': return new ort.Tensor('float32', new Float32Array(count).fill(t), [count]);
+      case 'float16': return new ort.Tensor('float16', float32ToHalf(new Float32Array(count).fill(t)), [count]);
+      case 'float64': return new ort.Tensor('float64', new Float64Array(count).fill(t), [count]);
+      case 'int64': return new ort.Tensor('int64', new BigInt64Array(count).fill(BigInt(t)), [count]);
+      case 'int32': return new ort.Tensor('int32', new Int32Array(count).fill(t), [count]);
+      default: throw new Error(`${this.part}: timestep input ${name} has unsupported type ${type}`);
+    }
+  }
+
+  /** Runs the part; returns its first PART_IO output as float32. */
+  async run(feeds: Record<string, ort.Tensor>): Promise<FloatTensor> {
+    const name = this.outputNames[0];
+    const out = await this.session.run(feeds, [name]);
+    return toFloat(this.part, name, out[name]);
+  }
+}
+
+export function toFloat(part: string, name: string, t: ort.Tensor): FloatTensor {
+  const dims = [...t.dims];
+  if (t.type === 'float32') return { data: t.data as Float32Array, dims };
+  if (t.type === 'float16') return { data: halfToFloat32(t.data as Uint16Array), dims };
+  if (t.type === 'float64') return { data: Float32Array.from(t.data as Float64Array), dims };
+  throw new Error(`${part}: output ${name} has type ${t.type}, expected a float type`);
+}

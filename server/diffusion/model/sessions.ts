@@ -1,0 +1,134 @@
+// ORT sessions of one model part: the plain graph, opened from its file (ORT reads external
+// data itself), and a few sessions of the same graph with some initializers replaced (shifted
+// weights W_δ baked in, so sampling with shifts costs the same per step as without). The
+// ModelProto is decoded once per part; a variant shares every untouched tensor's bytes.
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cloneModelTree, createSession, DataType, loadModel, numel, type ConcreteDevice, type ModelProto, type Session, type TensorProto } from '../../onnx/index.ts';
+import { float32ToHalf } from './fp16.ts';
+import type { PartName } from './layout.ts';
+
+export interface SessionRequest {
+  /** Initializer name → replacement values (float32; converted for float16 initializers). */
+  overrides?: ReadonlyMap<string, Float32Array>;
+  /** Identifies the overrides for reuse; derived from their content when absent. */
+  overridesKey?: string;
+}
+
+/** Parts under this size keep their weights in memory after the first override (no re-reads). */
+const EAGER_BYTES = 1 << 30;
+
+export class PartSessions {
+  private basePromise: Promise<Session> | undefined;
+  private readonly variants = new Map<string, Promise<Session>>();
+  private proto: ModelProto | undefined;
+  /** How many sessions were created (tests check reuse). */
+  created = 0;
+
+  constructor(
+    readonly part: PartName,
+    readonly file: string,
+    readonly device: ConcreteDevice,
+    readonly maxVariants = 3,
+  ) {}
+
+  get(req: SessionRequest = {}): Promise<Session> {
+    if (!req.overrides || req.overrides.size === 0) {
+      this.basePromise ??= this.open(this.file);
+      return this.basePromise;
+    }
+    const key = req.overridesKey ?? overridesDigest(req.overrides);
+    const hit = this.variants.get(key);
+    if (hit) {
+      // LRU: most recently used last.
+      this.variants.delete(key);
+      this.variants.set(key, hit);
+      return hit;
+    }
+    const p = Promise.resolve().then(() => this.open(withOverrides(this.part, this.loadProto(), req.overrides!)));
+    p.catch(() => this.variants.delete(key));
+    this.variants.set(key, p);
+    while (this.variants.size > this.maxVariants) {
+      const [oldKey, old] = this.variants.entries().next().value as [string, Promise<Session>];
+      this.variants.delete(oldKey);
+      void releaseLater(old);
+    }
+    return p;
+  }
+
+  /** Keys of the cached override sessions, least recently used first. */
+  variantKeys(): string[] {
+    return [...this.variants.keys()];
+  }
+
+  async release(): Promise<void> {
+    const all = [this.basePromise, ...this.variants.values()].filter((p): p is Promise<Session> => p !== undefined);
+    this.basePromise = undefined;
+    this.variants.clear();
+    this.proto = undefined;
+    await Promise.all(all.map(releaseLater));
+  }
+
+  private async open(model: string | ModelProto): Promise<Session> {
+    this.created++;
+    return createSession(model, { device: this.device, cache: false });
+  }
+
+  private loadProto(): ModelProto {
+    this.proto ??= loadModel(this.file, { externalData: folderBytes(dirname(this.file)) < EAGER_BYTES ? 'eager' : 'lazy' });
+    return this.proto;
+  }
+}
+
+async function releaseLater(p: Promise<Session>): Promise<void> {
+  try {
+    await (await p).release();
+  } catch {
+    /* failed to open or already released */
+  }
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const st = statSync(join(dir, name));
+    if (st.isFile()) total += st.size;
+  }
+  return total;
+}
+
+/** A copy of `model` with the named initializers' data replaced; other tensors share bytes. */
+export function withOverrides(part: string, model: ModelProto, overrides: ReadonlyMap<string, Float32Array>): ModelProto {
+  const copy = cloneModelTree(model) as ModelProto;
+  const byName = new Map<string, TensorProto>();
+  for (const t of copy.graph?.initializer ?? []) byName.set(t.name ?? '', t);
+  for (const [name, values] of overrides) {
+    const t = byName.get(name);
+    if (!t) throw new Error(`${part}: no initializer named ${name} to override`);
+    const n = numel((t.dims ?? []).map(Number));
+    if (values.length !== n) throw new Error(`${part}: override for ${name} has ${values.length} values, the initializer has ${n}`);
+    const type = t.dataType ?? DataType.FLOAT;
+    let bytes: Uint8Array;
+    if (type === DataType.FLOAT) bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    else if (type === DataType.FLOAT16) {
+      const h = float32ToHalf(values);
+      bytes = new Uint8Array(h.buffer);
+    } else throw new Error(`${part}: initializer ${name} has data type ${type}; only float32 and float16 weights can be overridden`);
+    t.rawData = bytes;
+    delete t.floatData;
+    delete t.externalData;
+    delete t.dataLocation;
+  }
+  return copy;
+}
+
+export function overridesDigest(overrides: ReadonlyMap<string, Float32Array>): string {
+  const h = createHash('sha256');
+  for (const name of [...overrides.keys()].sort()) {
+    const v = overrides.get(name)!;
+    h.update(`${name}\0${v.length}\0`);
+    h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+  return `sha256:${h.digest('hex')}`;
+}

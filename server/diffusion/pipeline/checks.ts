@@ -1,0 +1,18 @@
+// Checks on the sampling settings shared by Sample and DDIM Invert.
+import type { LoadedModel } from '../model/index.ts';
+import { PipelineInputError } from './errors.ts';
+
+export function checkPrompt(prompt: string, input = 'prompt'): void {
+  if (typeof prompt !== 'string' || prompt.trim() === '') throw new PipelineInputError(input, 'is empty; describe the image (e.g. "a photo of a sks dog")');
+}
+
+export function checkSteps(model: LoadedModel, steps: number): void {
+  const T = model.config.scheduler.numTrainTimesteps;
+  if (!Number.isInteger(steps) || steps < 1 || steps > T) throw new PipelineInputError('steps', `must be an integer from 1 to ${T}, got ${steps}`);
+}
+
+export function checkFinite(input: string, v: number, min = -Infinity, max = Infinity): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    throw new PipelineInputError(input, `must be a number${Number.isFinite(min) ? ` ≥ ${min}` : ''}${Number.isFinite(max) ? ` and ≤ ${max}` : ''}, got ${v}`);
+  }
+}

@@ -1,0 +1,13 @@
+// Public API of the diffusion pipelines: text encoding, DDIM sampling, DDIM inversion, VAE.
+export { checkLatent, latentSize, type Latent } from './latent.ts';
+export { PipelineInputError, toNodeError } from './errors.ts';
+export { sessionRequest, type PartOverride } from './overrides.ts';
+export { encodeText } from './text.ts';
+export { Denoiser, type DenoiserOptions } from './denoiser.ts';
+export { sampleLatents, type SampleOptions, type LoopOptions, type StepInfo } from './sample.ts';
+export { invertLatents, type InvertOptions } from './invert.ts';
+export { encodeImage, decodeLatent } from './vae.ts';
+export { randomLatent } from './noise.ts';
+export { previewPng, previewEvery, wantsPreview } from './preview.ts';
+export { checkSide, latentShapeFor, MAX_SIDE } from './size.ts';
+export { checkPrompt, checkSteps } from './checks.ts';

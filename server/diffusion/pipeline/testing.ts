@@ -1,0 +1,90 @@
+// Test helpers (not a test file): small model folders built on the spot, nothing downloaded.
+//  - tinyModelDir(): the embedded architecture at TINY_TEST_CONFIG with random weights.
+//  - writeGaussianUnet(): replaces a folder's UNet by the exact ε-predictor for N(0, s²·I)
+//    data plus a small prompt-dependent term. A random UNet's probability-flow ODE is far
+//    from smooth (DDIM inversion of it drifts); this one is smooth, so a DDIM round trip
+//    measures the pipeline, not the model. With `fp16`, its I/O is float16, the timestep
+//    int64 and one weight float16 (as an fp16 export).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GraphBuilder, saveModel, type ModelProto } from '../../onnx/index.ts';
+import { writeEmbeddedModel, TINY_TEST_CONFIG } from '../embedded/index.ts';
+import { float32ToHalf } from '../model/fp16.ts';
+import { makeNoiseSchedule, SD15_SCHEDULER } from '../scheduler/index.ts';
+
+const made: string[] = [];
+
+/** A fresh copy of the tiny embedded model in a temp folder (removed at process exit). */
+export async function tinyModelDir(seed = 7): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), 'svdiff-model-'));
+  made.push(root);
+  const dir = join(root, 'tiny');
+  await writeEmbeddedModel(dir, TINY_TEST_CONFIG, { seed });
+  return dir;
+}
+
+process.once('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+export interface GaussianUnetOptions {
+  channels: number;
+  textDim: number;
+  /** Std of the data the predictor is optimal for. Default 1. */
+  dataStd?: number;
+  /** Gain of the prompt term: ε += gain · mean(text embedding). Initializer `text_gain`. */
+  textGain?: number;
+  fp16?: boolean;
+}
+
+export function gaussianUnet(o: GaussianUnetOptions): ModelProto {
+  const { alphasCumprod } = makeNoiseSchedule(SD15_SCHEDULER);
+  const s2 = (o.dataStd ?? 1) ** 2;
+  // ε*(x, t) = sqrt(1−ᾱ)·x / (ᾱ·s² + 1 − ᾱ) for x₀ ~ N(0, s²·I).
+  const coef = Float32Array.from(alphasCumprod, (a) => Math.sqrt(1 - a) / (a * s2 + 1 - a));
+  const g = new GraphBuilder({ name: 'gaussian-unet' });
+  const ft = o.fp16 ? 'float16' : 'float32';
+  g.input('sample', ft, ['batch', o.channels, 'height', 'width']);
+  g.input('timestep', o.fp16 ? 'int64' : 'float32', ['batch']);
+  g.input('encoder_hidden_states', ft, ['batch', 'sequence', o.textDim]);
+  const x = o.fp16 ? g.node('Cast', ['sample'], { to: 1 }) : 'sample';
+  const text = o.fp16 ? g.node('Cast', ['encoder_hidden_states'], { to: 1 }) : 'encoder_hidden_states';
+  const tIdx = g.node('Cast', ['timestep'], { to: 7 });
+  const c = g.node('Gather', [g.constant(coef, [coef.length], 'float32', 'coef'), tIdx], { axis: 0 });
+  const c4 = g.node('Reshape', [c, g.ints([-1, 1, 1, 1])]);
+  const eps = g.node('Mul', [x, c4]);
+  const m = g.node('ReduceMean', [text, g.ints([1, 2])], { keepdims: 1 });
+  const m4 = g.node('Unsqueeze', [m, g.ints([3])]);
+  const gain = o.fp16
+    ? g.node('Cast', [g.initializer('text_gain', float32ToHalf([o.textGain ?? 0.05]), [1], 'float16')], { to: 1 })
+    : g.initializer('text_gain', [o.textGain ?? 0.05], [1], 'float32');
+  const out = g.node('Add', [eps, g.node('Mul', [m4, gain])]);
+  if (o.fp16) g.node('Cast', [out], { to: 10 }, { output: 'out_sample' });
+  else g.node('Identity', [out], {}, { output: 'out_sample' });
+  g.output('out_sample', ft, ['batch', o.channels, 'height', 'width']);
+  return g.toModel();
+}
+
+export function writeGaussianUnet(dir: string, o: GaussianUnetOptions): void {
+  saveModel(gaussianUnet(o), join(dir, 'unet', 'model.onnx'), { location: 'model.onnx_data' });
+}
+
+/** PSNR in dB of two equally long arrays of values in [0, 1]. */
+export function psnr(a: Float32Array, b: Float32Array): number {
+  let mse = 0;
+  for (let i = 0; i < a.length; i++) mse += (a[i] - b[i]) ** 2;
+  mse /= a.length;
+  return mse === 0 ? Infinity : 10 * Math.log10(1 / mse);
+}
+
+/** A smooth test image, NHWC in [0, 1]. */
+export function testImage(width: number, height: number, batch = 1): { data: Float32Array; shape: [number, number, number, number] } {
+  const data = new Float32Array(batch * width * height * 3);
+  let i = 0;
+  for (let b = 0; b < batch; b++)
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++)
+        for (let c = 0; c < 3; c++) data[i++] = 0.5 + 0.4 * Math.sin((x + 1) * 0.35 * (c + 1) + y * 0.2 + b);
+  return { data, shape: [batch, height, width, 3] };
+}

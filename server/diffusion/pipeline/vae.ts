@@ -1,0 +1,74 @@
+// Pixels ↔ latents through the model's VAE, as diffusers does: images NHWC [0,1] become
+// NCHW [-1,1]; encoder latents (the mean half when the encoder emits latent_parameters) are
+// multiplied by the scaling factor; the decoder gets latents divided by it.
+import type { ImageBatch } from '../../../nodes/define.ts';
+import type { LoadedModel } from '../model/index.ts';
+import { PipelineInputError } from './errors.ts';
+import type { Latent } from './latent.ts';
+import { partRunner, type PartOverride } from './overrides.ts';
+import { checkSide } from './size.ts';
+
+export async function encodeImage(model: LoadedModel, image: ImageBatch, overrides?: readonly PartOverride[]): Promise<Latent> {
+  const [n, H, W, C] = image.shape;
+  if (C !== 3) throw new PipelineInputError('image', `has ${C} channels, expected 3`);
+  try {
+    checkSide(model, 'image', W);
+    checkSide(model, 'image', H);
+  } catch (e) {
+    throw new PipelineInputError('image', `is ${W}×${H}: ${(e as Error).message.replace(/, got \d+$/, '')}; resize or crop it first`);
+  }
+  const pixels = new Float32Array(n * 3 * H * W);
+  const plane = H * W;
+  for (let b = 0; b < n; b++) {
+    const src = b * plane * 3;
+    const dst = b * plane * 3;
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) pixels[dst + c * plane + p] = image.data[src + p * 3 + c] * 2 - 1;
+    }
+  }
+  const r = await partRunner(model, 'vae_encoder', overrides);
+  const out = await r.run({ [r.inputNames[0]]: r.floatTensor(r.inputNames[0], pixels, [n, 3, H, W]) });
+  const [, outC, h, w] = out.dims;
+  const c = model.latentChannels;
+  const keep = r.outputNames[0] === 'latent_parameters' ? outC / 2 : outC;
+  if (keep !== c) throw new Error(`vae_encoder: produced ${keep} latent channels, expected ${c}`);
+  const sf = model.vaeScalingFactor;
+  const samples = new Float32Array(n * c * h * w);
+  const per = c * h * w;
+  for (let b = 0; b < n; b++) {
+    const src = out.data.subarray(b * outC * h * w, b * outC * h * w + per);
+    for (let i = 0; i < per; i++) samples[b * per + i] = src[i] * sf;
+  }
+  return { samples, shape: [n, c, h, w] };
+}
+
+/** Latents → images; `items` limits decoding to the first few batch items (previews). */
+export async function decodeLatent(model: LoadedModel, latent: Latent, opts: { overrides?: readonly PartOverride[]; items?: number } = {}): Promise<ImageBatch> {
+  const [N, c, h, w] = latent.shape;
+  if (c !== model.latentChannels) throw new PipelineInputError('latent', `has ${c} channels, ${model.name} uses ${model.latentChannels}`);
+  const n = Math.min(N, opts.items ?? N);
+  const sf = model.vaeScalingFactor;
+  const z = new Float32Array(n * c * h * w);
+  for (let i = 0; i < z.length; i++) z[i] = latent.samples[i] / sf;
+  const r = await partRunner(model, 'vae_decoder', opts.overrides);
+  let out;
+  try {
+    out = await r.run({ [r.inputNames[0]]: r.floatTensor(r.inputNames[0], z, [n, c, h, w]) });
+  } catch (e) {
+    throw new PipelineInputError('latent', `the VAE decoder cannot take a ${h}×${w} latent: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const [, oc, H, W] = out.dims;
+  if (oc !== 3) throw new Error(`vae_decoder: produced ${oc} channels, expected 3`);
+  const plane = H * W;
+  const data = new Float32Array(n * plane * 3);
+  for (let b = 0; b < n; b++) {
+    const src = b * plane * 3;
+    for (let p = 0; p < plane; p++) {
+      for (let ch = 0; ch < 3; ch++) {
+        const v = (out.data[src + ch * plane + p] + 1) / 2;
+        data[src + p * 3 + ch] = v < 0 ? 0 : v > 1 ? 1 : v;
+      }
+    }
+  }
+  return { data, shape: [n, H, W, 3] };
+}
