@@ -25,6 +25,9 @@ export interface PromptQueueDeps {
   onChange(): void;
 }
 
+/** A client-chosen prompt_id that cannot be used (bad characters, or taken). */
+export class PromptIdError extends Error {}
+
 export interface EnqueueRequest {
   prompt: ApiPrompt;
   outputs: string[];
@@ -86,8 +89,8 @@ export class PromptQueue {
   /** Queues a validated prompt; resolves once it is on disk. */
   async enqueue(req: EnqueueRequest): Promise<QueueItem> {
     const promptId = req.promptId ?? randomUUID();
-    if (!isSafeKey(promptId)) throw new Error(`prompt_id "${promptId}" may only hold letters, digits, "-" and "_"`);
-    if (this.has(promptId)) throw new Error(`prompt_id "${promptId}" is already used`);
+    if (!isSafeKey(promptId)) throw new PromptIdError(`prompt_id "${promptId}" may only hold letters, digits, "-" and "_"`);
+    if (this.has(promptId)) throw new PromptIdError(`prompt_id "${promptId}" is already used`);
     let number: number;
     if (req.number !== undefined && Number.isFinite(req.number)) number = req.number;
     else if (req.front) number = Math.min(0, ...this.pending.map((i) => i.number), this.running?.number ?? 0) - 1;

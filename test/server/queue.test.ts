@@ -124,7 +124,8 @@ describe('queue and events', () => {
     const late = await WsClient.open(server.url, 'client-a');
     const now = await late.waitFor((m) => m.type === 'executing');
     expect(now.data).toMatchObject({ prompt_id: slow, node: '2' });
-    const r = await req(`${server.url}/api/interrupt`, 'POST', {});
+    // As the client sends it: POST with no body at all.
+    const r = await req(`${server.url}/api/interrupt`, 'POST');
     expect(r.json).toEqual({ interrupted: true });
     // Both sockets of client-a (say, two tabs) get the prompt's events.
     await late.waitFor((m) => m.type === 'execution_interrupted' && m.data.prompt_id === slow);
@@ -227,6 +228,11 @@ describe('bad input', () => {
     expect(broken.json.error).toBeDefined();
     expect((await req(`${server.url}/api/prompt`, 'POST', { prompt: chain(1), extra_data: 'x' })).status).toBe(400);
     expect((await req(`${server.url}/api/prompt`, 'POST', { prompt: chain(1), prompt_id: '../../x' })).status).toBe(400);
+    const own = await req(`${server.url}/api/prompt`, 'POST', { prompt: chain(1), prompt_id: 'my-own-id' });
+    expect([own.status, own.json.prompt_id]).toEqual([200, 'my-own-id']);
+    const taken = await req(`${server.url}/api/prompt`, 'POST', { prompt: chain(1), prompt_id: 'my-own-id' });
+    expect([taken.status, taken.json.error.type]).toEqual([400, 'invalid_prompt_id']);
+    await waitForHistory(server.url, 'my-own-id');
     const unknown = await req(`${server.url}/api/prompt`, 'POST', { prompt: { '1': { class_type: 'Nope', inputs: {} } } });
     expect(unknown.status).toBe(400);
     expect(unknown.json.node_errors['1'] ?? unknown.json.error).toBeDefined();

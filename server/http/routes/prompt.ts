@@ -2,6 +2,7 @@
 import { Router, type Request } from 'express';
 import { validatePrompt } from '../../engine/index.ts';
 import { toTuple } from '../../engine/queue-store.ts';
+import { PromptIdError } from '../../engine/prompt-queue.ts';
 import type { AppContext } from '../context.ts';
 import { HttpError, errorBody } from '../errors.ts';
 
@@ -62,7 +63,8 @@ export function promptRoutes(ctx: AppContext): Router {
         promptId: b.prompt_id as string | undefined,
       });
     } catch (e) {
-      throw new HttpError(400, 'invalid_prompt_id', (e as Error).message);
+      if (e instanceof PromptIdError) throw new HttpError(400, 'invalid_prompt_id', e.message);
+      throw e;
     }
     res.json({ prompt_id: item.promptId, number: item.number, node_errors: v.node_errors });
   });
