@@ -54,5 +54,5 @@ describe('restart after kill -9', () => {
     // A clean stop (SIGTERM) exits 0.
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
-  });
+  }, 180_000);
 });
