@@ -1,5 +1,19 @@
+// Public API of server/spectral: spectral layers of a graph, SVD factors (SVD value), the
+// training-form rewrite, baked inference overrides, SHIFTS values, shift files and combining.
 export * from './shifts.ts';
 export * from './shift-file.ts';
 export * from './combine.ts';
 export * from './svd-cache.ts';
 export { parseSafetensors, serializeSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsTensor } from './safetensors.ts';
+export { findSpectralLayers, moduleName, weightValues, SPECTRAL_PARTS, type SpectralLayer, type SpectralPart, type LayerKind } from './layers.ts';
+export {
+  DEFAULT_SELECTION, PARTS_OPTIONS, LAYERS_OPTIONS, partsFromOption, isAttentionLayer, nameMatcher, selectLayers, selectionHash,
+  type LayerSelection, type PartsOption, type LayersOption,
+} from './selection.ts';
+export { modelLayers, layerLengths, partGraph, readWeight, type SpectralModelRef } from './model-layers.ts';
+export {
+  decomposeModel, decomposeGraph, layerFactors, normFactors, svdCacheDir, svdLayerLengths,
+  type SvdLayer, type SvdValue, type DecomposeOptions, type DecomposeStats,
+} from './svd-model.ts';
+export { addSpectralShifts, zeroDeltaFeeds, DELTA_PREFIX, type TrainRewriteOptions, type SpectralTrainGraph } from './rewrite-train.ts';
+export type {} from './sockets.ts';

@@ -1,0 +1,96 @@
+// Training form of the spectral-shift rewrite: each selected layer gets a graph input
+// `delta/<layer>` [k] and W is replaced, for every node that reads it, by
+//   W_δ = W + reshape(U · diag(ReLU(σ + s·δ) − σ) · Vᵀ)
+// built in the graph from U, σ, V initializers (stored once; W stays as it was). The added
+// term is exactly 0 at δ = 0 (ReLU(σ) − σ = 0 for σ ≥ 0), so W_δ = W bit for bit, and the
+// gradient w.r.t. δ flows through standard ops (Mul, Add, Relu, Sub, Gemm, Reshape) that
+// server/onnx's autodiff differentiates.
+import { cloneModelTree, DataType, GraphBuilder, type ModelProto } from '../onnx/index.ts';
+import type { SpectralPart } from './layers.ts';
+import type { SvdLayer, SvdValue } from './svd-model.ts';
+
+export interface TrainRewriteOptions {
+  /** s in W_δ (a constant of the graph). Default 1. */
+  scale?: number;
+  /** Names of the δ inputs: `${prefix}${layer}`. Default 'delta/'. */
+  prefix?: string;
+  /** Only these layers (default: every layer of the SVD value in this part). */
+  layers?: Iterable<string>;
+}
+
+export interface SpectralTrainGraph {
+  model: ModelProto;
+  /** Layer name → δ input name (float32 [k]). */
+  deltaInputs: Map<string, string>;
+  /** Layer name → the tensor holding W_δ (for tests and diagnostics). */
+  shiftedWeights: Map<string, string>;
+}
+
+export const DELTA_PREFIX = 'delta/';
+
+/** Adds δ inputs and W_δ nodes for the SVD value's layers of `part` to a copy of `model`. */
+export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: SpectralPart, opts: TrainRewriteOptions = {}): SpectralTrainGraph {
+  const scale = opts.scale ?? 1;
+  if (!Number.isFinite(scale)) throw new Error(`spectral shift scale must be finite, got ${scale}`);
+  const prefix = opts.prefix ?? DELTA_PREFIX;
+  const wanted = opts.layers ? new Set(opts.layers) : undefined;
+  const layers = [...svd.layers.values()].filter((l) => l.part === part && (!wanted || wanted.has(l.name)));
+  if (wanted) for (const w of wanted) if (!svd.layers.has(w)) throw new Error(`layer ${w} is not in the SVD value`);
+
+  const out = cloneModelTree(model) as ModelProto;
+  const g = out.graph!;
+  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+  const b = new GraphBuilder();
+  b.reserve([...inits.keys(), ...(g.input ?? []).map((v) => v.name!), ...(g.node ?? []).flatMap((n) => [...(n.output ?? []), n.name ?? ''])]);
+  const s = b.constant(Float32Array.of(scale), [], 'float32', 'spectral/scale');
+  const deltaInputs = new Map<string, string>();
+  const shiftedWeights = new Map<string, string>();
+  const rewire = new Map<string, string>();
+
+  for (const l of layers) {
+    const t = inits.get(l.initializer);
+    if (!t) throw new Error(`${part}: the graph has no initializer ${l.initializer} (layer ${l.name}); was the SVD made for another model?`);
+    const dims = (t.dims ?? []).map(Number);
+    if (dims.join() !== l.shape.join()) throw new Error(`${part}: ${l.initializer} is [${dims}] but the SVD of layer ${l.name} is for [${l.shape}]`);
+    const dt = t.dataType ?? DataType.FLOAT;
+    const delta = b.input(`${prefix}${l.name}`, 'float32', [l.k]);
+    const wd = shiftedWeight(b, l, delta, s, dt);
+    deltaInputs.set(l.name, delta);
+    shiftedWeights.set(l.name, wd);
+    rewire.set(l.initializer, wd);
+  }
+  // Every reader of W now reads W_δ (the W_δ nodes themselves still read W).
+  for (const n of g.node ?? []) n.input = (n.input ?? []).map((i) => rewire.get(i) ?? i);
+  // W_δ must exist before its readers: put the new nodes first (they depend only on initializers and inputs).
+  g.node = [...b.nodes, ...(g.node ?? [])];
+  g.initializer = [...(g.initializer ?? []), ...b.initializers];
+  g.input = [...(g.input ?? []), ...b.inputs];
+  for (const o of g.output ?? []) if (rewire.has(o.name!)) throw new Error(`${part}: weight ${o.name} is a graph output; cannot shift it`);
+  return { model: out, deltaInputs, shiftedWeights };
+}
+
+/** Nodes computing W_δ for one layer; returns its tensor name. */
+function shiftedWeight(b: GraphBuilder, l: SvdLayer, delta: string, s: string, dataType: number): string {
+  const base = `spectral/${l.name}`;
+  const U = b.constant(l.U, [l.rows, l.k], 'float32', `${base}/U`);
+  const S = b.constant(l.S, [l.k], 'float32', `${base}/S`);
+  const V = b.constant(l.V, [l.cols, l.k], 'float32', `${base}/V`);
+  const node = (op: string, inputs: string[], attrs = {}) => b.node(op, inputs, attrs, { name: `${base}/${op}` });
+  // d = ReLU(σ + s·δ) − σ
+  const d = node('Sub', [node('Relu', [node('Add', [S, node('Mul', [delta, s])])]), S]);
+  let w = l.initializer;
+  if (dataType !== DataType.FLOAT) w = node('Cast', [w], { to: DataType.FLOAT });
+  const w2d = l.shape.length === 2 ? w : node('Reshape', [w, b.ints([l.rows, l.cols])]);
+  // W + (U·diag(d))·Vᵀ in one Gemm (C = W, β = 1: C + 0 = C exactly).
+  let wd = node('Gemm', [node('Mul', [U, d]), V, w2d], { transB: 1 });
+  if (l.shape.length !== 2) wd = node('Reshape', [wd, b.ints(l.shape)]);
+  if (dataType !== DataType.FLOAT) wd = node('Cast', [wd], { to: dataType });
+  return wd;
+}
+
+/** Zero δ feeds for a training graph (δ = 0 reproduces the model). */
+export function zeroDeltaFeeds(svd: SvdValue, graph: SpectralTrainGraph): Map<string, Float32Array> {
+  const feeds = new Map<string, Float32Array>();
+  for (const [layer, input] of graph.deltaInputs) feeds.set(input, new Float32Array(svd.layers.get(layer)!.k));
+  return feeds;
+}

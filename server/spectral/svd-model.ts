@@ -1,0 +1,122 @@
+// The SVD value (socket type SVD): per-layer factors W = U·diag(S)·Vᵀ for one model and one
+// layer selection. Matrix factors are cached on disk per model content hash and layer (one
+// safetensors file each, through the SVD cache), so a second decomposition, or another
+// selection that shares layers, loads them instead of recomputing.
+import { join } from 'node:path';
+import { svd as computeSvd } from '../linalg/index.ts';
+import { readTensorBytes, type ModelProto } from '../onnx/index.ts';
+import { findSpectralLayers, weightValues, type SpectralLayer, type SpectralPart } from './layers.ts';
+import { modelLayers, readWeight, type SpectralModelRef } from './model-layers.ts';
+import { DEFAULT_SELECTION, selectLayers, selectionHash, type LayerSelection } from './selection.ts';
+import { SvdCache, type SvdCompute } from './svd-cache.ts';
+
+export interface SvdLayer extends SpectralLayer {
+  /** rows×k row-major (a norm scale: [1]). */
+  U: Float32Array;
+  /** k singular values, descending, ≥ 0 (a norm scale: [‖w‖]). */
+  S: Float32Array;
+  /** cols×k row-major (a norm scale: w/‖w‖). */
+  V: Float32Array;
+}
+
+export interface SvdValue {
+  readonly kind: 'svdiff-svd';
+  readonly modelHash: string;
+  readonly selection: LayerSelection;
+  readonly selectionHash: string;
+  readonly layers: Map<string, SvdLayer>;
+  /** Bytes held by the factors (for the output cache). */
+  readonly byteSize: number;
+}
+
+export interface DecomposeOptions {
+  /** Data folder's cache/ (factors go to cache/svd/<modelHash>/); omit to compute without caching. */
+  cacheDir?: string;
+  signal?: AbortSignal;
+  /** Called after each layer. */
+  onLayer?: (done: number, total: number, layer: SvdLayer, fromCache: boolean) => void;
+  compute?: SvdCompute;
+}
+
+export interface DecomposeStats {
+  layers: number;
+  fromCache: number;
+  computed: number;
+  /** Cache files found damaged (then recomputed). */
+  corrupt: { layer: string; reason: string }[];
+}
+
+/** Where a model's factors are cached. */
+export function svdCacheDir(cacheDir: string, modelHash: string): string {
+  return join(cacheDir, 'svd', modelHash);
+}
+
+/** Factors of every selected layer of `model`. Throws if the selection matches no layer. */
+export async function decomposeModel(model: SpectralModelRef, selection: LayerSelection, opts: DecomposeOptions = {}): Promise<{ svd: SvdValue; stats: DecomposeStats }> {
+  const layers = selectLayers(modelLayers(model, selection.parts), selection);
+  return decomposeLayers(model.contentHash, selection, layers, (l) => readWeight(model, l), opts);
+}
+
+/** The same for one in-memory graph (tests, tools): `modelHash` names it. */
+export async function decomposeGraph(graph: ModelProto, part: SpectralPart, modelHash: string, selection: Partial<LayerSelection> = {}, opts: DecomposeOptions = {}): Promise<{ svd: SvdValue; stats: DecomposeStats }> {
+  const sel: LayerSelection = { ...DEFAULT_SELECTION, ...selection, parts: [part] };
+  const layers = selectLayers(findSpectralLayers(graph, part), sel);
+  const inits = new Map((graph.graph?.initializer ?? []).map((t) => [t.name!, t]));
+  return decomposeLayers(modelHash, sel, layers, (l) => {
+    const t = inits.get(l.initializer)!;
+    return weightValues(t, readTensorBytes(t));
+  }, opts);
+}
+
+async function decomposeLayers(modelHash: string, selection: LayerSelection, layers: SpectralLayer[], read: (l: SpectralLayer) => Float32Array, opts: DecomposeOptions): Promise<{ svd: SvdValue; stats: DecomposeStats }> {
+  if (layers.length === 0) throw new Error(`no layer matches the selection (parts ${selection.parts.join('+')}, layers ${selection.layers}${selection.nameFilter ? `, filter ${JSON.stringify(selection.nameFilter)}` : ''})`);
+  const cache = opts.cacheDir ? new SvdCache(svdCacheDir(opts.cacheDir, modelHash)) : undefined;
+  const out = new Map<string, SvdLayer>();
+  const stats: DecomposeStats = { layers: layers.length, fromCache: 0, computed: 0, corrupt: [] };
+  let bytes = 0;
+  for (const layer of layers) {
+    opts.signal?.throwIfAborted();
+    const { factors, fromCache } = await layerFactors(layer, read, cache, opts.compute);
+    if (fromCache) stats.fromCache++;
+    else stats.computed++;
+    out.set(layer.name, factors);
+    bytes += factors.U.byteLength + factors.S.byteLength + factors.V.byteLength;
+    opts.onLayer?.(out.size, layers.length, factors, fromCache);
+  }
+  if (cache) stats.corrupt.push(...cache.corrupt);
+  const svd: SvdValue = { kind: 'svdiff-svd', modelHash, selection: { ...selection, parts: [...selection.parts] }, selectionHash: selectionHash(selection), layers: out, byteSize: bytes };
+  return { svd, stats };
+}
+
+/** One layer's factors: norms directly (σ = ‖w‖), matrices from the cache or the SVD. */
+export async function layerFactors(layer: SpectralLayer, read: (l: SpectralLayer) => Float32Array, cache?: SvdCache, compute: SvdCompute = computeSvd): Promise<{ factors: SvdLayer; fromCache: boolean }> {
+  if (layer.kind === 'norm') return { factors: normFactors(layer, read(layer)), fromCache: false };
+  const hit = cache ? await cache.get(layer.name, layer.rows, layer.cols) : null;
+  if (hit) return { factors: { ...layer, U: hit.U, S: clampNonNegative(hit.S), V: hit.V }, fromCache: true };
+  const w = read(layer);
+  const r = await compute(w, layer.rows, layer.cols);
+  if (r.k !== layer.k) throw new Error(`svd of ${layer.name}: got ${r.k} singular values, expected ${layer.k}`);
+  if (cache) await cache.put(layer.name, { rows: layer.rows, cols: layer.cols, k: r.k, U: r.U, S: r.S, V: r.V });
+  return { factors: { ...layer, U: r.U, S: clampNonNegative(r.S), V: r.V }, fromCache: false };
+}
+
+/** A 1-D scale w as a 1 × n matrix: U = [1], σ = ‖w‖, V = w/‖w‖ (zeros when w = 0). */
+export function normFactors(layer: SpectralLayer, w: Float32Array): SvdLayer {
+  let ss = 0;
+  for (let i = 0; i < w.length; i++) ss += w[i] * w[i];
+  const norm = Math.sqrt(ss);
+  const V = new Float32Array(w.length);
+  if (norm > 0) for (let i = 0; i < w.length; i++) V[i] = w[i] / norm;
+  return { ...layer, U: Float32Array.of(1), S: Float32Array.of(norm), V };
+}
+
+/** σ ≥ 0 is what makes δ = 0 exact (ReLU(σ) − σ = 0); rounding can leave a −0 or a tiny negative. */
+function clampNonNegative(S: Float32Array): Float32Array {
+  for (let i = 0; i < S.length; i++) if (!(S[i] > 0)) S[i] = 0;
+  return S;
+}
+
+/** Layer name → δ length of an SVD value (what shift files are checked against). */
+export function svdLayerLengths(svd: SvdValue): Map<string, number> {
+  return new Map([...svd.layers.values()].map((l) => [l.name, l.k]));
+}
