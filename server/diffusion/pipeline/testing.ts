@@ -1,7 +1,7 @@
 // Test helpers (not a test file): small model folders built on the spot, nothing downloaded.
 //  - tinyModelDir(): the embedded architecture at TINY_TEST_CONFIG with random weights.
 //  - writeGaussianUnet(): replaces a folder's UNet by the exact ε-predictor for N(0, s²·I)
-//    data plus a small prompt-dependent term. A random UNet's probability-flow ODE is far
+//    data whose mean μ depends on the prompt. A random UNet's probability-flow ODE is far
 //    from smooth (DDIM inversion of it drifts); this one is smooth, so a DDIM round trip
 //    measures the pipeline, not the model. With `fp16`, its I/O is float16, the timestep
 //    int64 and one weight float16 (as an fp16 export).
@@ -33,7 +33,7 @@ export interface GaussianUnetOptions {
   textDim: number;
   /** Std of the data the predictor is optimal for. Default 1. */
   dataStd?: number;
-  /** Gain of the prompt term: ε += gain · mean(text embedding). Initializer `text_gain`. */
+  /** The data mean μ = gain · (first text feature, averaged over tokens). Initializer `text_gain`. */
   textGain?: number;
   fp16?: boolean;
 }
@@ -41,7 +41,7 @@ export interface GaussianUnetOptions {
 export function gaussianUnet(o: GaussianUnetOptions): ModelProto {
   const { alphasCumprod } = makeNoiseSchedule(SD15_SCHEDULER);
   const s2 = (o.dataStd ?? 1) ** 2;
-  // ε*(x, t) = sqrt(1−ᾱ)·x / (ᾱ·s² + 1 − ᾱ) for x₀ ~ N(0, s²·I).
+  // ε*(x, t) = sqrt(1−ᾱ)·(x − sqrt(ᾱ)·μ) / (ᾱ·s² + 1 − ᾱ) for x₀ ~ N(μ, s²·I), μ from the prompt.
   const coef = Float32Array.from(alphasCumprod, (a) => Math.sqrt(1 - a) / (a * s2 + 1 - a));
   const g = new GraphBuilder({ name: 'gaussian-unet' });
   const ft = o.fp16 ? 'float16' : 'float32';
@@ -53,13 +53,18 @@ export function gaussianUnet(o: GaussianUnetOptions): ModelProto {
   const tIdx = g.node('Cast', ['timestep'], { to: 7 });
   const c = g.node('Gather', [g.constant(coef, [coef.length], 'float32', 'coef'), tIdx], { axis: 0 });
   const c4 = g.node('Reshape', [c, g.ints([-1, 1, 1, 1])]);
-  const eps = g.node('Mul', [x, c4]);
-  const m = g.node('ReduceMean', [text, g.ints([1, 2])], { keepdims: 1 });
-  const m4 = g.node('Unsqueeze', [m, g.ints([3])]);
+  const sqrtA = Float32Array.from(alphasCumprod, (a) => Math.sqrt(a));
+  const sa4 = g.node('Reshape', [g.node('Gather', [g.constant(sqrtA, [sqrtA.length], 'float32', 'sqrt_alpha'), tIdx], { axis: 0 }), g.ints([-1, 1, 1, 1])]);
+  // The first feature averaged over tokens (the full mean is 0 after the encoder's LayerNorm).
+  const m = g.node('ReduceMean', [text, g.ints([1])], { keepdims: 1 });
+  const first = g.node('Slice', [m, g.ints([0]), g.ints([1]), g.ints([2])]);
+  const m4 = g.node('Unsqueeze', [first, g.ints([3])]);
   const gain = o.fp16
     ? g.node('Cast', [g.initializer('text_gain', float32ToHalf([o.textGain ?? 0.05]), [1], 'float16')], { to: 1 })
     : g.initializer('text_gain', [o.textGain ?? 0.05], [1], 'float32');
-  const out = g.node('Add', [eps, g.node('Mul', [m4, gain])]);
+  // Data mean μ = gain · feature: ε*(x, t) = c_t · (x − sqrt(ᾱ_t)·μ).
+  const mu = g.node('Mul', [m4, gain]);
+  const out = g.node('Mul', [g.node('Sub', [x, g.node('Mul', [mu, sa4])]), c4]);
   if (o.fp16) g.node('Cast', [out], { to: 10 }, { output: 'out_sample' });
   else g.node('Identity', [out], {}, { output: 'out_sample' });
   g.output('out_sample', ft, ['batch', o.channels, 'height', 'width']);
