@@ -40,7 +40,7 @@ describe('node types from object_info', () => {
     const b = LiteGraph.createNode('Blend')!;
     expect((b.widgets as unknown as W[]).map((w) => [w.name, w.type, w.value])).toEqual([
       ['mode', 'combo', 'add'],
-      ['label', 'text', 'x'],
+      ['label', 'textarea', 'x'],
       ['flip', 'toggle', true],
     ]);
     expect(b.inputs.slice(0, 2).map((i) => [i.name, i.type, i.widget])).toEqual([

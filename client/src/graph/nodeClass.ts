@@ -7,6 +7,7 @@ import type { NodeDef } from '../api/types.ts';
 import { CONTROL_VALUES, hasControlAfterGenerate, orderedInputs, type InputInfo } from './nodeSpec.ts';
 import { slotColor } from './slotColors.ts';
 import { drawLive } from './drawLive.ts';
+import { makeTextareaWidget } from './textareaWidget.ts';
 
 export interface NodeEnv {
   /** URL of an image in the data folder's input/ (LoadImage preview). */
@@ -53,7 +54,7 @@ export function makeNodeClass(def: NodeDef, env: NodeEnv): typeof LGraphNode {
       });
       if (def.output_node) this.color = '#2a4a3a';
       const size = this.computeSize();
-      this.size = [Math.max(size[0], 240), size[1]];
+      this.size = [Math.max(size[0], 280), size[1]];
     }
 
     // litegraph writes widgets_values at each widget's index, leaving holes where a widget
@@ -131,9 +132,9 @@ function addWidgetFor(node: LGraphNode, info: InputInfo, env: NodeEnv): void {
       break;
     }
     default: {
-      w = node.addWidget('text', info.name, typeof o.default === 'string' ? o.default : '', () => {}, {
-        multiline: o.multiline === true || undefined,
-      }) as unknown as AnyWidget;
+      const value = typeof o.default === 'string' ? o.default : '';
+      if (o.multiline === true) w = node.addCustomWidget(makeTextareaWidget(info.name, value) as never) as unknown as AnyWidget;
+      else w = node.addWidget('text', info.name, value, () => {}, {}) as unknown as AnyWidget;
     }
   }
   if (tooltip) w.tooltip = tooltip;

@@ -9,6 +9,7 @@ import { knownSlotColors } from './slotColors.ts';
 import { onLiveChange, getLive } from './live.ts';
 import { setImageLoadedHandler } from './imageCache.ts';
 import { contentBottom } from './drawLive.ts';
+import { setTextareaHost } from './textareaWidget.ts';
 
 export interface StudioCanvasOptions {
   env: NodeEnv;
@@ -46,6 +47,14 @@ export class StudioCanvas {
     document.addEventListener('pointerup', check);
     this.offLive = onLiveChange(() => this.liveChanged());
     setImageLoadedHandler(() => this.canvas.setDirty(true, false));
+    setTextareaHost(
+      (node, x, y) => {
+        const r = el.getBoundingClientRect();
+        const { scale, offset } = this.canvas.ds;
+        return { left: (node.pos[0] + x + offset[0]) * scale + r.left, top: (node.pos[1] + y + offset[1]) * scale + r.top, scale };
+      },
+      () => this.tracker.check(),
+    );
     this.watchSize();
   }
 
@@ -169,7 +178,8 @@ export class StudioCanvas {
       node.progress = live.progress ?? undefined;
       const extra = (live.loss?.length ? 100 : 0) + (live.images?.length ? 220 : 0);
       if (extra > 0) {
-        const need = contentBottom(node) + extra;
+        // Widgets may not be laid out yet (a node added this frame): computeSize knows their height.
+        const need = Math.max(contentBottom(node), node.computeSize()[1]) + extra;
         if (node.size[1] < need) node.setSize([Math.max(node.size[0], 260), need]);
       }
     }

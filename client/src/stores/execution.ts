@@ -35,8 +35,10 @@ export const useExecutionStore = defineStore('execution', () => {
   let previewUrl: string | null = null;
 
   const overall = computed(() => {
-    if (!promptId.value || total.value === 0) return 0;
     const frac = nodeProgress.value && nodeProgress.value.max > 0 ? nodeProgress.value.value / nodeProgress.value.max : 0;
+    if (!promptId.value) return 0;
+    // A prompt queued elsewhere (another tab, the CLI): only the running node's progress is known.
+    if (total.value === 0) return frac;
     const running = runningNode.value && !done.value.has(runningNode.value) ? frac : 0;
     return Math.min(1, (done.value.size + running) / total.value);
   });
