@@ -8,10 +8,9 @@ import cliProgress from 'cli-progress';
 import type { ApiPrompt, UiOutput } from '../nodes/define.ts';
 import { loadRegistry } from '../nodes/registry.ts';
 import type { DeviceSetting } from './config.ts';
-import { DEFAULTS } from './config.ts';
+import { concreteDevice, DEFAULTS } from './config.ts';
 import type { EngineEvent } from './engine/events.ts';
 import { executePrompt, isApiPrompt, OutputCache, validatePrompt, workflowToPrompt } from './engine/index.ts';
-import { resolveDevice } from './http/device.ts';
 import { createStorage } from './storage.ts';
 
 export interface RunOptions {
@@ -66,7 +65,7 @@ export async function runWorkflowFile(file: string, o: RunOptions): Promise<numb
   try {
     result = await executePrompt(
       { promptId: randomUUID(), prompt, extraData, outputs: v.outputs },
-      { registry, cache: new OutputCache(DEFAULTS.cacheBytes), storage, runtime: { device: resolveDevice(o.device) }, signal: controller.signal, emit: view.emit },
+      { registry, cache: new OutputCache(DEFAULTS.cacheBytes), storage, runtime: { device: await concreteDevice(o.device) }, signal: controller.signal, emit: view.emit },
     );
   } finally {
     view.stop();

@@ -1,5 +1,6 @@
 // Server settings: defaults, environment overrides, and the bind-address safety rule.
 import { isIP } from 'node:net';
+import type { DeviceName } from '../nodes/define.ts';
 
 export type DeviceSetting = 'cpu' | 'cuda' | 'webgpu' | 'auto';
 export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['cpu', 'cuda', 'webgpu', 'auto'];
@@ -64,4 +65,15 @@ export function bindRefusal(host: string, authToken: string | undefined): string
 export function parseDevice(s: string): DeviceSetting {
   if ((DEVICE_SETTINGS as readonly string[]).includes(s)) return s as DeviceSetting;
   throw new Error(`unknown device "${s}": use one of ${DEVICE_SETTINGS.join(', ')}`);
+}
+
+/**
+ * The execution provider to run on: `auto` → the best one that starts (server/onnx probes
+ * cuda, webgpu, cpu; loaded only when needed). An explicit device is taken as asked: if it
+ * cannot start, the first node that opens a session fails with a message saying why.
+ */
+export async function concreteDevice(d: DeviceSetting): Promise<DeviceName> {
+  if (d !== 'auto') return d;
+  const { resolveDevice } = await import('./onnx/session.ts');
+  return resolveDevice('auto');
 }

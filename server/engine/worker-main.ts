@@ -2,6 +2,7 @@
 // one prompt at a time. Synchronous ORT runs block only this process, never the HTTP server;
 // a native crash here fails the running prompt, and the server starts a fresh worker.
 import { loadRegistry, type NodeRegistry } from '../../nodes/registry.ts';
+import { concreteDevice } from '../config.ts';
 import { createStorage } from '../storage.ts';
 import { executePrompt, OutputCache } from './index.ts';
 import { WORKER_CONFIG_ENV, type FromWorker, type RunRequest, type ToWorker, type WorkerConfig } from './worker-protocol.ts';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const storage = createStorage({ dataDir: config.dataDir, modelsDir: config.modelsDir });
-  const runtime = { device: config.device };
+  const runtime = { device: await concreteDevice(config.device) };
   const cache = new OutputCache(config.cacheBytes);
   let current: { promptId: string; controller: AbortController } | undefined;
 

@@ -1,6 +1,7 @@
 // Messages between the server process and the node worker (child_process IPC with the
 // 'advanced' serialisation, so typed arrays such as preview PNGs cross without copying to JSON).
-import type { ApiPrompt, DeviceName, UiOutput } from '../../nodes/define.ts';
+import type { ApiPrompt, UiOutput } from '../../nodes/define.ts';
+import type { DeviceSetting } from '../config.ts';
 import type { EngineEvent, ExecutionErrorData, ExecutionStatus } from './events.ts';
 
 export interface WorkerConfig {
@@ -8,7 +9,8 @@ export interface WorkerConfig {
   modelsDir?: string;
   /** Node definitions folder; the repository's nodes/ when absent. */
   nodesDir?: string;
-  device: DeviceName;
+  /** `auto` is resolved in the worker (probing providers starts ORT sessions). */
+  device: DeviceSetting;
   cacheBytes: number;
 }
 

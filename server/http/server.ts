@@ -14,7 +14,6 @@ import { createApp } from './app.ts';
 import type { AppContext } from './context.ts';
 import type { EngineEvent } from '../engine/events.ts';
 import { WsHub } from './ws-hub.ts';
-import { resolveDevice } from './device.ts';
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8188 */
@@ -39,7 +38,7 @@ export async function createServer(opts: Partial<ServerOptions> & { dataDir: str
     dataDir: storage.dataDir,
     modelsDir: storage.modelsDir,
     nodesDir: opts.nodesDir,
-    device: resolveDevice(device),
+    device,
     cacheBytes: opts.cacheBytes ?? DEFAULTS.cacheBytes,
     graceMs: opts.interruptGraceMs ?? DEFAULTS.interruptGraceMs,
   });
