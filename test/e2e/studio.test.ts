@@ -67,6 +67,16 @@ beforeEach((ctx) => {
 describe('studio in the browser', () => {
   it('builds a graph with the mouse, queues it, shows per-node progress and the image', async () => {
     await openStudio();
+    // A first visit opens the first example workflow when the repository ships any.
+    const templates = (await (await fetch(`${server.url}/api/templates`)).json()) as { name: string }[];
+    if (templates.length > 0) {
+      const first = (await (await fetch(`${server.url}/api/templates/${encodeURIComponent(templates[0].name)}`)).json()) as { nodes: unknown[] };
+      await expect.poll(async () => (await nodes(page)).length).toBe(first.nodes.length);
+      await page.click('[data-testid="tab-templates"]');
+      await expect.poll(() => page.locator('[data-testid^="template-"]').count()).toBe(templates.length);
+      await page.click('[data-testid="tab-nodes"]');
+    } else expect(await nodes(page)).toEqual([]);
+    await page.click('[data-testid="new"]');
     expect(await nodes(page)).toEqual([]);
 
     // Add nodes: two from the library sidebar, one through the double-click search box.
@@ -131,7 +141,7 @@ describe('studio in the browser', () => {
     await expect.poll(async () => (await nodes(page)).map((n) => [n.id, n.type, n.widgets])).toEqual(before); // autosave
 
     // Clear the canvas, then open the saved workflow from the Workflows tab.
-    await page.click('text=New');
+    await page.click('[data-testid="new"]');
     expect(await nodes(page)).toEqual([]);
     await page.click('[data-testid="tab-workflows"]');
     await page.click('[data-testid="workflow-e2e flow"] .grow');
@@ -140,7 +150,7 @@ describe('studio in the browser', () => {
   });
 
   it('restores the graph from a saved PNG dropped on the canvas', async () => {
-    await page.click('text=New');
+    await page.click('[data-testid="new"]');
     expect(await nodes(page)).toEqual([]);
     const file = readdirSync(join(dataDir, 'output')).find((f) => f.endsWith('.png'))!;
     const bytes = readFileSync(join(dataDir, 'output', file));
