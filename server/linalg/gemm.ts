@@ -41,6 +41,8 @@ function session(spec: GemmSpec): Promise<ort.InferenceSession> {
 
 /** Below this many multiply-adds the JS loop wins over a session call. */
 const ORT_MIN_WORK = 1 << 18;
+/** Matrix–vector products go to ORT only when large: its per-call cost is ~0.1–1 ms. */
+const ORT_MIN_GEMV = 600 * 600;
 
 export async function gemm(a: GemmArgs): Promise<Float64Array> {
   const { m, k, n } = a;
@@ -53,7 +55,7 @@ export async function gemm(a: GemmArgs): Promise<Float64Array> {
   }
   if (m === 0 || n === 0) return new Float64Array(m * n);
   if (k === 0) return a.C && beta ? a.C.map((v) => v) : new Float64Array(m * n);
-  if (m * k * n < ORT_MIN_WORK) return gemmJs({ ...a, transA, transB, alpha, beta });
+  if (m * k * n < ORT_MIN_WORK || (n === 1 && m * k < ORT_MIN_GEMV)) return gemmJs({ ...a, transA, transB, alpha, beta });
   const spec: GemmSpec = { transA, transB, withC: !!a.C, alpha, beta };
   const s = await session(spec);
   const feeds: Record<string, ort.Tensor> = {
@@ -74,21 +76,37 @@ export function gemmJs(a: GemmArgs): Float64Array {
   const alpha = a.alpha ?? 1;
   const out = new Float64Array(m * n);
   if (a.C && (a.beta ?? 1) !== 0) out.set(a.C);
-  const row = new Float64Array(k);
+  // op(A)'s row i is read from `src` at `base` (A itself, or a copied column of Aᵀ).
+  const row = tA ? new Float64Array(k) : A;
   for (let i = 0; i < m; i++) {
-    for (let p = 0; p < k; p++) row[p] = alpha * (tA ? A[p * m + i] : A[i * k + p]);
+    let base = i * k;
+    if (tA) {
+      for (let p = 0; p < k; p++) row[p] = A[p * m + i];
+      base = 0;
+    }
     const o = i * n;
-    if (tB) {
+    if (tB || n <= 4) {
+      // Dot products (B's rows when transposed; a thin B read with stride n otherwise).
       for (let j = 0; j < n; j++) {
-        const b = j * k;
-        let s = 0;
-        for (let p = 0; p < k; p++) s += row[p] * B[b + p];
-        out[o + j] += s;
+        let s0 = 0;
+        let s1 = 0;
+        if (tB) {
+          const b = j * k;
+          let p = 0;
+          for (; p + 1 < k; p += 2) {
+            s0 += row[base + p] * B[b + p];
+            s1 += row[base + p + 1] * B[b + p + 1];
+          }
+          if (p < k) s0 += row[base + p] * B[b + p];
+        } else {
+          for (let p = 0; p < k; p++) s0 += row[base + p] * B[p * n + j];
+        }
+        out[o + j] += alpha * (s0 + s1);
       }
     } else {
       // Row i of the result is a combination of B's rows: contiguous access.
       for (let p = 0; p < k; p++) {
-        const r = row[p];
+        const r = alpha * row[base + p];
         if (r === 0) continue;
         const b = p * n;
         for (let j = 0; j < n; j++) out[o + j] += r * B[b + j];
