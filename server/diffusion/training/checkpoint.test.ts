@@ -16,6 +16,10 @@ describe('checkpoints', () => {
   it('round-trip bit-exactly and detect damage', () => {
     const bytes = encodeCheckpoint(ck(3));
     expect(decodeCheckpoint(bytes)).toEqual(ck(3));
+    // As read from disk: a Buffer view at an odd offset of a larger pool.
+    const pool = Buffer.alloc(bytes.length + 13);
+    pool.set(bytes, 13);
+    expect(decodeCheckpoint(pool.subarray(13))).toEqual(ck(3));
     const bad = bytes.slice();
     bad[bad.length - 1] ^= 1;
     expect(() => decodeCheckpoint(bad)).toThrow(/checksum/);

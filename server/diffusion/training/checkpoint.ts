@@ -56,7 +56,9 @@ export function decodeCheckpoint(buf: Uint8Array): Checkpoint {
   const h = JSON.parse(Buffer.from(buf.subarray(12, 12 + hl)).toString('utf8')) as {
     step: number; adamT: number; params: [string, number][]; meta: Record<string, string>; sha256: string;
   };
-  const payload = buf.slice(12 + hl);
+  // A copy at offset 0 of its own buffer (a Node Buffer's slice() is a view into a pool).
+  const payload = new Uint8Array(buf.byteLength - 12 - hl);
+  payload.set(buf.subarray(12 + hl));
   if (sha256(payload) !== h.sha256) throw new Error('checkpoint checksum mismatch (torn or altered file)');
   let pos = 0;
   const params: CheckpointParam[] = h.params.map(([name, n]) => {

@@ -1,0 +1,179 @@
+// The spectral-shift training graph, built once per run: the UNet in the spectral training
+// form (one `delta/<layer>` input per layer, W_δ = W + U·diag(ReLU(σ+sδ)−σ)·Vᵀ computed in the
+// graph from U, σ, V stored once), optionally fed by the text encoder in the same form (so δ
+// of both parts get gradients from one ORT run), and the loss:
+//   loss = Σᵢ wᵢ · mean((ε̂ᵢ − targetᵢ)²) + γ · unmix
+// with per-item weights wᵢ fed as an input (1/B for instance items, λ/B for class items), and
+// unmix = mean over cross-attention maps of Σ P·M, where each mask M (an input) selects the
+// identifier tokens' attention outside their subject's region, normalised to a mean.
+import { differentiate, GraphBuilder, makeValueInfo, probeShapes, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
+import { addSpectralShifts } from '../../spectral/rewrite-train.ts';
+import type { SvdValue } from '../../spectral/svd-model.ts';
+
+export const LOSS = 'train/loss';
+export const MSE = 'train/mse';
+export const PER_ITEM = 'train/per_item';
+export const UNMIX = 'train/unmix';
+export const TARGET = 'train/target';
+export const WEIGHTS = 'train/item_weights';
+
+export interface PartGraph {
+  model: ModelProto;
+  /** Resolved I/O names (LoadedModel.io[part].inputNames / outputNames). */
+  inputs: readonly string[];
+  output: string;
+}
+
+export interface TrainGraphOptions {
+  unet: PartGraph;
+  /** Chain the text encoder (its δ are inputs too); absent: encoder_hidden_states is an input. */
+  textEncoder?: PartGraph;
+  svd: SvdValue;
+  /** Layers whose δ get gradients (others are fed but not trained). */
+  trainLayers: readonly string[];
+  /** Fixed input shapes: N items, latent [C, h, w], text [L] or [L, D]. */
+  batch: number;
+  latent: readonly [number, number, number];
+  textLength: number;
+  textDim: number;
+  /** γ of the unmix penalty; 0 = no attention maps exposed. */
+  unmixWeight: number;
+}
+
+/** A cross-attention map exposed for the unmix penalty, with the mask input that weighs it. */
+export interface AttentionMap {
+  probs: string;
+  mask: string;
+  /** Shape of the probs tensor: [N, H, Q, L] or [N·H, Q, L]. */
+  dims: number[];
+  /** Mask shape fed: [N, 1, Q, L] or [N·H, Q, L]. */
+  maskDims: number[];
+  /** Spatial grid of the map. */
+  h: number;
+  w: number;
+}
+
+export interface TrainGraph {
+  /** Forward + backward model (outputs: loss terms and grad/delta/<layer>). */
+  model: ModelProto;
+  /** Layer name → δ input name, for every layer in the graph. */
+  deltaInputs: Map<string, string>;
+  trainInputs: string[];
+  /** Names and element types of the data inputs. */
+  sample: string;
+  timestep: { name: string; elemType: number };
+  text: { name: string; elemType: number; dims: number[] };
+  attention: AttentionMap[];
+  shapes: ShapeMap;
+}
+
+const elemTypeOf = (m: ModelProto, name: string): number => (m.graph?.input ?? []).find((v) => v.name === name)?.type?.tensorType?.elemType ?? 1;
+
+/** Text encoder nodes renamed into the UNet's graph (prefix `te/`), its output feeding encoder_hidden_states. */
+function chain(unet: ModelProto, unetText: string, te: ModelProto, teInput: string, teOutput: string): ModelProto {
+  const g = unet.graph!;
+  const tg = te.graph!;
+  const keep = new Set((tg.input ?? []).map((v) => v.name!));
+  const rn = (n: string) => (n === '' || keep.has(n) ? n : `te/${n}`);
+  const nodes: NodeProto[] = (tg.node ?? []).map((n) => ({ ...n, name: n.name ? `te/${n.name}` : n.name, input: (n.input ?? []).map(rn), output: (n.output ?? []).map(rn) }));
+  const inits = (tg.initializer ?? []).map((t) => ({ ...t, name: rn(t.name!) }));
+  nodes.push({ opType: 'Identity', name: 'te/to_unet', input: [rn(teOutput)], output: [unetText] });
+  const unetInputs = (g.input ?? []).filter((v) => v.name !== unetText);
+  const teInputs = (tg.input ?? []).filter((v) => !unetInputs.some((u) => u.name === v.name));
+  void teInput;
+  return {
+    ...unet,
+    graph: { ...g, node: [...nodes, ...(g.node ?? [])], initializer: [...inits, ...(g.initializer ?? [])], input: [...unetInputs, ...teInputs], valueInfo: [] },
+  };
+}
+
+/** Softmax outputs of cross-attention (module path with `attn2`). */
+export function crossAttentionProbs(m: ModelProto): string[] {
+  return (m.graph?.node ?? []).filter((n) => n.opType === 'Softmax' && /attn2/.test(n.name ?? '') && !(n.name ?? '').startsWith('te/')).map((n) => n.output![0]);
+}
+
+export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph> {
+  const [sample, timestep, unetText] = o.unet.inputs;
+  const unetShifted = addSpectralShifts(o.unet.model, o.svd, 'unet');
+  const deltaInputs = new Map(unetShifted.deltaInputs);
+  let model = unetShifted.model;
+  let text: TrainGraph['text'];
+  if (o.textEncoder) {
+    const teShifted = addSpectralShifts(o.textEncoder.model, o.svd, 'text_encoder');
+    for (const [k, v] of teShifted.deltaInputs) deltaInputs.set(k, v);
+    const ids = o.textEncoder.inputs[0];
+    model = chain(model, unetText, teShifted.model, ids, o.textEncoder.output);
+    text = { name: ids, elemType: elemTypeOf(o.textEncoder.model, ids), dims: [o.batch, o.textLength] };
+  } else {
+    text = { name: unetText, elemType: elemTypeOf(o.unet.model, unetText), dims: [o.batch, o.textLength, o.textDim] };
+  }
+  const [C, h, w] = o.latent;
+  const inputShapes: Record<string, readonly number[]> = {
+    [sample]: [o.batch, C, h, w],
+    [timestep]: [o.batch],
+    [text.name]: text.dims,
+  };
+  for (const [layer, input] of deltaInputs) inputShapes[input] = [o.svd.layers.get(layer)!.k];
+
+  // Shapes of the forward graph tell the attention maps' sizes.
+  const probsNames = o.unmixWeight > 0 ? crossAttentionProbs(model) : [];
+  const fwdShapes = probsNames.length ? await probeShapes(model, inputShapes) : new Map();
+  const attention: AttentionMap[] = probsNames.map((probs, i) => {
+    const dims = fwdShapes.get(probs)!.dims;
+    const Q = dims[dims.length - 2];
+    const f = Math.sqrt((h * w) / Q);
+    const maskDims = dims.length === 4 ? [dims[0], 1, dims[2], dims[3]] : [...dims];
+    return { probs, mask: `train/unmix_mask_${i}`, dims, maskDims, h: Math.round(h / f), w: Math.round(w / f) };
+  });
+
+  model = addLoss(model, o.unet.output, attention, o.unmixWeight);
+  inputShapes[TARGET] = [o.batch, C, h, w];
+  inputShapes[WEIGHTS] = [o.batch];
+  for (const a of attention) inputShapes[a.mask] = a.maskDims;
+  const trainInputs = o.trainLayers.map((l) => {
+    const d = deltaInputs.get(l);
+    if (!d) throw new Error(`layer ${l} is not in the training graph`);
+    return d;
+  });
+  const shapes = await probeShapes(model, inputShapes);
+  const grad = await differentiate(model, { loss: LOSS, wrt: trainInputs, shapes });
+  return {
+    model: grad,
+    deltaInputs,
+    trainInputs,
+    sample,
+    timestep: { name: timestep, elemType: elemTypeOf(o.unet.model, timestep) },
+    text,
+    attention,
+    shapes,
+  };
+}
+
+function addLoss(model: ModelProto, output: string, attention: AttentionMap[], unmixWeight: number): ModelProto {
+  const g = model.graph!;
+  const b = new GraphBuilder();
+  b.reserve([...(g.input ?? []).map((v) => v.name!), ...(g.initializer ?? []).map((t) => t.name!), ...(g.node ?? []).flatMap((n) => [...(n.output ?? []), n.name ?? ''])]);
+  b.input(TARGET, 'float32', ['batch', 'c', 'h', 'w']);
+  b.input(WEIGHTS, 'float32', ['batch']);
+  const diff = b.node('Sub', [output, TARGET], {}, { name: 'train/Sub' });
+  const sq = b.node('Mul', [diff, diff], {}, { name: 'train/Sq' });
+  b.node('ReduceMean', [sq, b.ints([1, 2, 3])], { keepdims: 0 }, { name: 'train/ItemMean', output: PER_ITEM });
+  b.node('ReduceSum', [b.node('Mul', [PER_ITEM, WEIGHTS], {}, { name: 'train/Weigh' })], { keepdims: 0 }, { name: 'train/SumItems', output: MSE });
+  const outputs: ValueInfoProto[] = [makeValueInfo(LOSS, 'float32', []), makeValueInfo(MSE, 'float32', []), makeValueInfo(PER_ITEM, 'float32', ['batch'])];
+  if (attention.length > 0) {
+    const terms = attention.map((a, i) => {
+      b.input(a.mask, 'float32', a.maskDims);
+      return b.node('ReduceSum', [b.node('Mul', [a.probs, a.mask], {}, { name: `train/unmix${i}/Mul` })], { keepdims: 0 }, { name: `train/unmix${i}/Sum` });
+    });
+    const sum = terms.length === 1 ? terms[0] : b.node('Sum', terms, {}, { name: 'train/unmix/Sum' });
+    b.node('Mul', [sum, b.scalar(1 / attention.length)], {}, { name: 'train/unmix/Mean', output: UNMIX });
+    b.node('Add', [MSE, b.node('Mul', [UNMIX, b.scalar(unmixWeight)], {}, { name: 'train/unmix/Weigh' })], {}, { name: 'train/Total', output: LOSS });
+    outputs.push(makeValueInfo(UNMIX, 'float32', []));
+  } else {
+    b.node('Identity', [MSE], {}, { name: 'train/Total', output: LOSS });
+  }
+  return {
+    ...model,
+    graph: { ...g, node: [...(g.node ?? []), ...b.nodes], initializer: [...(g.initializer ?? []), ...b.initializers], input: [...(g.input ?? []), ...b.inputs], output: [...(g.output ?? []), ...outputs] },
+  };
+}
