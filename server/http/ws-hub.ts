@@ -13,11 +13,24 @@ const PNG_IMAGE = 2;
 /** Previews are dropped for a client this far behind; JSON events never are. */
 const PREVIEW_BACKLOG_BYTES = 8 * 1024 * 1024;
 const WS_PATHS = new Set(['/ws', '/api/ws']);
+const HEARTBEAT_MS = 30_000;
 
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   /** Sockets by client id; a duplicated browser tab shares its id, so there may be several. */
   private readonly clients = new Map<string, Set<WebSocket>>();
+  private readonly alive = new WeakSet<WebSocket>();
+  /** Sockets whose peer vanished without closing answer no ping: drop them. */
+  private readonly heartbeat = setInterval(() => {
+    for (const ws of this.wss.clients) {
+      if (!this.alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.alive.delete(ws);
+      ws.ping();
+    }
+  }, HEARTBEAT_MS).unref();
 
   constructor(
     private readonly guardOpts: GuardOptions,
@@ -45,6 +58,8 @@ export class WsHub {
     let set = this.clients.get(clientId);
     if (!set) this.clients.set(clientId, (set = new Set()));
     set.add(ws);
+    this.alive.add(ws);
+    ws.on('pong', () => this.alive.add(ws));
     ws.on('close', () => {
       const s = this.clients.get(clientId);
       s?.delete(ws);
@@ -80,6 +95,7 @@ export class WsHub {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((r) => this.wss.close(() => r()));
   }
