@@ -16,4 +16,5 @@ export {
   type SvdLayer, type SvdValue, type DecomposeOptions, type DecomposeStats,
 } from './svd-model.ts';
 export { addSpectralShifts, zeroDeltaFeeds, DELTA_PREFIX, type TrainRewriteOptions, type SpectralTrainGraph } from './rewrite-train.ts';
+export { shiftOverrides, shiftedWeight, ShiftApplyError, type PartOverrides, type BakeOptions } from './bake.ts';
 export type {} from './sockets.ts';
