@@ -33,6 +33,7 @@ export class StudioCanvas {
     this.canvas.clear_background_color = '#1e1e1e';
     this.canvas.allow_searchbox = true;
     this.canvas.show_info = false;
+    this.canvas.render_canvas_border = false;
     for (const [type, color] of Object.entries(knownSlotColors())) {
       LGraphCanvas.link_type_colors[type] = color;
       this.canvas.default_connection_color_byType[type] = color;
