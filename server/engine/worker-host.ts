@@ -2,12 +2,14 @@
 // events, and turns a dead worker into a failed (or, after an interrupt, an interrupted)
 // prompt followed by a fresh worker. Nothing here blocks: the worker does all node work.
 import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EngineEvent, ExecutionErrorData } from './events.ts';
 import type { FromWorker, RunRequest, RunResult, ToWorker, WorkerConfig } from './worker-protocol.ts';
 import { WORKER_CONFIG_ENV } from './worker-protocol.ts';
+import { killLeftoverWorker, recordWorkerPid, workerTag } from './worker-pidfile.ts';
 
 const workerMain = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 // An absolute URL, so the worker finds tsx whatever the working directory is.
@@ -19,6 +21,8 @@ const WORKER_NICENESS = 5;
 export interface WorkerHostOptions extends WorkerConfig {
   /** After an interrupt, how long the node may take to return before the worker is killed. */
   graceMs: number;
+  /** Where the worker's pid is kept, so a restarted server can kill one left running. */
+  pidFile?: string;
 }
 
 interface Job {
@@ -48,7 +52,12 @@ export class WorkerHost {
   /** Worker restarts so far (tests and logs). */
   restarts = 0;
 
-  constructor(private readonly opts: WorkerHostOptions) {}
+  constructor(private readonly opts: WorkerHostOptions) {
+    if (opts.pidFile) {
+      const killed = killLeftoverWorker(opts.pidFile, opts.dataDir);
+      if (killed !== undefined) console.warn(`stopped node worker ${killed} left running by an earlier server`);
+    }
+  }
 
   /** Starts the worker now rather than on the first prompt. */
   async start(): Promise<void> {
@@ -103,6 +112,7 @@ export class WorkerHost {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.opts.pidFile) rmSync(this.opts.pidFile, { force: true });
     const w = this.worker;
     this.worker = undefined;
     if (w && w.child.exitCode === null && w.child.signalCode === null) {
@@ -114,13 +124,14 @@ export class WorkerHost {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const { graceMs: _g, ...config } = this.opts;
-    const child = fork(workerMain, [], {
+    const { graceMs: _g, pidFile, ...config } = this.opts;
+    const child = fork(workerMain, [workerTag(config.dataDir)], {
       serialization: 'advanced',
       execArgv: ['--import', tsxLoader],
       env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    if (child.pid !== undefined && pidFile) recordWorkerPid(pidFile, child.pid);
     // Slightly lower priority than the server: when both want the CPU, requests win.
     if (child.pid !== undefined) {
       try {

@@ -41,6 +41,7 @@ export async function createServer(opts: Partial<ServerOptions> & { dataDir: str
     device,
     cacheBytes: opts.cacheBytes ?? DEFAULTS.cacheBytes,
     graceMs: opts.interruptGraceMs ?? DEFAULTS.interruptGraceMs,
+    pidFile: join(storage.dataDir, 'worker.pid'),
   });
 
   let hub: WsHub | undefined;

@@ -1,6 +1,6 @@
 // Durability: `kill -9` the server mid-prompt; after a restart the queue still holds the
 // running prompt (first) and the pending one, and history keeps what had finished.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chain, queuePrompt, req, spawnServer, tempDir, until, waitForHistory, type SpawnedServer } from './helpers.ts';
@@ -55,4 +55,40 @@ describe('restart after kill -9', () => {
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
   }, 180_000);
+
+  it('stops a worker left computing by a killed server', async () => {
+    const dataDir = tempDir();
+    const first = await spawnServer(['--data-dir', dataDir]);
+    spawned.push(first);
+    const busy = await queuePrompt(first.url, chain(8, { class_type: 'TestBusy', inputs: { seconds: 60 } }, 'orphan'));
+    await until(async () => (await req(`${first.url}/api/queue`)).json.queue_running[0]?.[1] === busy, 30_000, 'the busy prompt to run');
+    const pid = Number(readFileSync(join(dataDir, 'worker.pid'), 'utf8'));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // Busy in a synchronous loop, the worker cannot notice its server is gone.
+    expect(isAlive(pid)).toBe(true);
+
+    const again = await spawnServer(['--data-dir', dataDir]);
+    spawned.push(again);
+    await until(() => !isAlive(pid), 10_000, 'the old worker to be stopped');
+    expect(again.output()).toContain(`stopped node worker ${pid}`);
+    // Clean shutdown stops the re-run prompt's worker too and forgets its pid.
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+    expect(existsSync(join(dataDir, 'worker.pid'))).toBe(false);
+  }, 180_000);
 });
+
+/** Running (a killed process nobody has reaped yet, a zombie, counts as gone). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
