@@ -21,6 +21,8 @@ export interface ProbeOptions {
   /** Real feeds to use instead of zeros (needed when a shape depends on input values). */
   feeds?: Record<string, ort.Tensor>;
   device?: Device;
+  /** Nodes per probe segment (bounds the memory the probe holds). Default 64. */
+  segmentNodes?: number;
 }
 
 const SMALL = 256;
@@ -49,28 +51,7 @@ export async function probeShapes(model: ModelProto, inputShapes: Record<string,
     if (!isFloatType(dataType) && numel(dims) <= SMALL) info.value = Array.from(feeds[name].data as ArrayLike<number | bigint>, Number);
     result.set(name, info);
   }
-  const probe = cloneModelTree(model) as ModelProto;
-  const pg = probe.graph!;
-  const outNames = new Set((pg.output ?? []).map((o) => o.name!));
-  const extra: ValueInfoProto[] = [];
-  for (const n of pg.node ?? []) for (const o of n.output ?? []) {
-    if (o && !outNames.has(o)) { outNames.add(o); extra.push({ name: o }); }
-  }
-  pg.output = [...(pg.output ?? []), ...extra];
-  pg.valueInfo = [];
-  const session = await createSession(probe, { device: opts.device ?? 'cpu', optimization: 'disabled', cache: false });
-  try {
-    const out = await session.run(feeds);
-    for (const [name, t] of Object.entries(out)) {
-      const dataType = ortTypeToOnnx(t.type);
-      const info: TensorInfo = { dims: [...t.dims], dataType };
-      if (!isFloatType(dataType) && t.size <= SMALL) info.value = Array.from(t.data as ArrayLike<number | bigint>, Number);
-      result.set(name, info);
-      t.dispose?.();
-    }
-  } finally {
-    await session.release();
-  }
+  await runSegments(model, feeds, result, opts.device ?? 'cpu', opts.segmentNodes ?? 64);
   return result;
 }
 
@@ -117,4 +98,62 @@ export function ortTypeToOnnx(t: string): number {
   const v = m[t];
   if (v === undefined) throw new Error(`unknown ORT tensor type ${t}`);
   return v;
+}
+
+/**
+ * Runs the graph in topological segments, each as its own small model whose outputs are all
+ * of its tensors. Only values still needed by later segments are kept, so the probe's memory
+ * stays close to that of plain inference while every node runs exactly once.
+ */
+async function runSegments(model: ModelProto, feeds: Record<string, ort.Tensor>, result: ShapeMap, device: Device, size: number): Promise<void> {
+  const g = model.graph!;
+  const nodes = g.node ?? [];
+  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+  const lastUse = new Map<string, number>();
+  nodes.forEach((n, k) => { for (const i of n.input ?? []) if (i) lastUse.set(i, k); });
+  for (const o of g.output ?? []) lastUse.set(o.name!, nodes.length);
+  const live = new Map<string, ort.Tensor>(Object.entries(feeds));
+  for (let start = 0; start < nodes.length; start += size) {
+    const seg = nodes.slice(start, start + size);
+    const produced = new Set(seg.flatMap((n) => n.output ?? []).filter(Boolean));
+    const inputs = new Set<string>();
+    const segInits = new Set<string>();
+    const visitGraphInputs = (names: readonly string[]) => {
+      for (const i of names) {
+        if (!i || produced.has(i)) continue;
+        if (inits.has(i)) segInits.add(i); else inputs.add(i);
+      }
+    };
+    for (const n of seg) {
+      visitGraphInputs(n.input ?? []);
+      // Subgraph (If/Loop) bodies may capture outer tensors by name.
+      for (const a of n.attribute ?? []) for (const sg of [a.g, ...(a.graphs ?? [])]) if (sg) for (const sn of sg.node ?? []) visitGraphInputs(sn.input ?? []);
+    }
+    const segInputs = [...inputs].filter((i) => live.has(i));
+    const outs = [...produced];
+    const sub: ModelProto = {
+      ...model,
+      graph: {
+        name: `probe_${start}`,
+        node: seg,
+        initializer: [...segInits].map((n) => inits.get(n)!),
+        input: segInputs.map((i) => makeValueInfo(i, ortTypeToOnnx(live.get(i)!.type), [...live.get(i)!.dims])),
+        output: outs.map((o) => ({ name: o })),
+      },
+    };
+    const session = await createSession(sub, { device, optimization: 'disabled', cache: false });
+    try {
+      const out = await session.run(Object.fromEntries(segInputs.map((i) => [i, live.get(i)!])));
+      for (const [name, t] of Object.entries(out)) {
+        const dataType = ortTypeToOnnx(t.type);
+        const info: TensorInfo = { dims: [...t.dims], dataType };
+        if (!isFloatType(dataType) && t.size <= SMALL) info.value = Array.from(t.data as ArrayLike<number | bigint>, Number);
+        result.set(name, info);
+        if ((lastUse.get(name) ?? -1) >= start + size) live.set(name, t);
+      }
+    } finally {
+      await session.release();
+    }
+    for (const [name] of live) if ((lastUse.get(name) ?? -1) < start + size) live.delete(name);
+  }
 }

@@ -30,13 +30,41 @@ function normalise(e: Emitter, x: string, axes: number[], eps: number) {
 }
 
 export const LayerNormalization: GradRule = ({ e, node, inputs: [x, scale, bias], gradOut: [g], needs }) => {
-  const r = e.shape(x).length;
+  const sx = e.shape(x);
+  const r = sx.length;
   let axis = attrInt(node, 'axis', -1);
   if (axis < 0) axis += r;
   const axes = Array.from({ length: r - axis }, (_, i) => axis + i);
-  const { xhat, backward } = normalise(e, x, axes, attrFloat(node, 'epsilon', 1e-5));
+  const eps = attrFloat(node, 'epsilon', 1e-5);
+  if (e.dtype(x) !== 1) {
+    // Statistics are stashed as float32: for other types recompute them in the input's type.
+    const { xhat, backward } = normalise(e, x, axes, eps);
+    return [needs[0] ? backward(e.mul(g!, scale)) : null,
+      needs[1] ? e.reduceTo(e.mul(g!, xhat), e.shape(scale)) : null,
+      bias && needs[2] ? e.reduceTo(g!, e.shape(bias)) : null];
+  }
+  // Reuse the statistics the forward node can output (Mean, InvStdDev) instead of
+  // recomputing them: adding optional outputs leaves Y unchanged.
+  const outs = [...(node.output ?? [])];
+  while (outs.length < 3) outs.push('');
+  const statShape = sx.map((d, i) => (i < axis ? d : 1));
+  for (const k of [1, 2]) {
+    if (!outs[k]) {
+      outs[k] = e.b.unique(`${node.name || 'LayerNormalization'}_${k === 1 ? 'mean' : 'invstd'}`);
+      e.shapes.set(outs[k], { dims: statShape, dataType: 1 });
+    }
+  }
+  node.output = outs;
+  const [, mean, invstd] = outs;
+  const xhat = e.mul(e.sub(x, mean), invstd);
+  const gx = () => {
+    const gxhat = e.mul(g!, scale);
+    const m1 = e.reduceMean(gxhat, axes, true);
+    const m2 = e.reduceMean(e.mul(gxhat, xhat), axes, true);
+    return e.mul(e.sub(e.sub(gxhat, m1), e.mul(xhat, m2)), invstd);
+  };
   return [
-    needs[0] ? backward(e.mul(g!, scale)) : null,
+    needs[0] ? gx() : null,
     needs[1] ? e.reduceTo(e.mul(g!, xhat), e.shape(scale)) : null,
     bias && needs[2] ? e.reduceTo(g!, e.shape(bias)) : null,
   ];
