@@ -17,7 +17,8 @@ export interface ClassImageSpec {
   seed: number;
 }
 
-export const CLASS_IMAGE_DEFAULTS = { steps: 25, guidance: 5 } as const;
+/** Class images use fixed seeds (seed + i), independent of the training seed, so runs share them. */
+export const CLASS_IMAGE_DEFAULTS = { steps: 25, guidance: 5, seed: 0 } as const;
 
 export function classImageKey(spec: ClassImageSpec): string {
   const canon = JSON.stringify([1, spec.modelHash, spec.prompt.trim(), spec.resolution, spec.steps, spec.guidance, spec.seed]);

@@ -5,7 +5,7 @@
 // shifts at lr, 1-D norm-scale shifts at lr1d) and clips the global gradient norm.
 import { AdamW, createSession, loadModel, ort, type AdamWOptions, type Parameter, type Session } from '../../onnx/index.ts';
 import { stackImages, type RgbImage } from '../../image/index.ts';
-import type { SvdValue } from '../../spectral/svd-model.ts';
+import type { SvdValue } from '../../spectral/index.ts';
 import { float32ToHalf, type LoadedModel } from '../model/index.ts';
 import { encodeImage, encodeText } from '../pipeline/index.ts';
 import { Rng } from '../rng.ts';

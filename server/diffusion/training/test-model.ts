@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TINY_TEST_CONFIG, writeEmbeddedModel } from '../embedded/index.ts';
 import { LoadedModel } from '../model/index.ts';
-import { decomposeModel, type SvdValue } from '../../spectral/svd-model.ts';
+import { decomposeModel, type SvdValue } from '../../spectral/index.ts';
 import type { TrainSettings } from './types.ts';
 
 let cached: Promise<{ model: LoadedModel; svd: SvdValue; svdTe: SvdValue; dir: string }> | undefined;

@@ -7,8 +7,7 @@
 // unmix = mean over cross-attention maps of Σ P·M, where each mask M (an input) selects the
 // identifier tokens' attention outside their subject's region, normalised to a mean.
 import { differentiate, GraphBuilder, makeValueInfo, probeShapes, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
-import { addSpectralShifts } from '../../spectral/rewrite-train.ts';
-import type { SvdValue } from '../../spectral/svd-model.ts';
+import { addSpectralShifts, type SvdValue } from '../../spectral/index.ts';
 
 export const LOSS = 'train/loss';
 export const MSE = 'train/mse';

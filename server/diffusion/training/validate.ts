@@ -67,8 +67,6 @@ export function validateTraining(req: TrainRequest, sizeMultiple: number): Valid
       if (seen.has(key)) throw new TrainInputError(`identifier${suffix}`, `"${s.identifier}" is already the identifier of the subject with input identifier${seen.get(key)}`);
       seen.set(key, suffix);
     }
-  } else if (req.unmixWeight > 0) {
-    notes.push('unmix_weight is ignored: Cut-Mix-Unmix needs two or more subjects');
   }
   const { subjects: _s, parts, ...rest } = req;
   return { settings: { ...rest, parts: parts as TrainedParts, subjects }, notes };
