@@ -48,7 +48,7 @@ async function applyBlock(
   for (let c = 0; c < nb; c++) {
     const k = j0 + c;
     V[(k + 1 - r0) * nb + c] = 1;
-    for (let i = k + 2; i < n; i++) V[(i - r0) * nb + c] = R[i * n + k];
+    for (let i = k + 2; i < n; i++) V[(i - r0) * nb + c] = R[k * n + i];
   }
   // T (nb×nb upper): T[c][c] = τ_c, T[0:c, c] = −τ_c·T[0:c,0:c]·(V[:,0:c]ᵀ·v_c).
   const T = new Float64Array(nb * nb);

@@ -109,6 +109,7 @@ export function tridiagonalEigenvectors(
   const swap = new Uint8Array(n);
   const x = new Float64Array(n);
   const cluster: Float64Array[] = [];
+  const Zt = new Float64Array(n * n);
   let prev = -Infinity;
   for (let j = 0; j < n; j++) {
     let lambda = values[j];
@@ -174,10 +175,15 @@ export function tridiagonalEigenvectors(
       }
       normalize(x);
     }
-    const vec = Float64Array.from(x);
+    const vec = Zt.subarray(j * n, (j + 1) * n);
+    vec.set(x);
     cluster.push(vec);
-    for (let i = 0; i < n; i++) Z[i * n + j] = vec[i];
   }
+  // Vectors were built as rows; transpose in tiles so both sides stay cache-friendly.
+  const TILE = 32;
+  for (let i0 = 0; i0 < n; i0 += TILE)
+    for (let j0 = 0; j0 < n; j0 += TILE)
+      for (let i = i0; i < Math.min(i0 + TILE, n); i++) for (let j = j0; j < Math.min(j0 + TILE, n); j++) Z[i * n + j] = Zt[j * n + i];
   return Z;
 }
 

@@ -11,7 +11,7 @@ export interface Tridiagonal {
   d: Float64Array;
   /** Off-diagonal of T (n−1): e[i] couples i and i+1. */
   e: Float64Array;
-  /** Reflector k lives in column k below row k (row-major n×n; vₖ[k+1] = 1 is stored too). */
+  /** Reflector k is row k of this n×n row-major array (entries k+1..n−1; vₖ[k+1] = 1 is stored too). */
   reflectors: Float64Array;
   tau: Float64Array;
 }
@@ -34,29 +34,32 @@ export async function tridiagonalize(a: Float64Array, n: number): Promise<Tridia
     const V = new Float64Array(R * nb);
     const W = new Float64Array(R * nb);
     const v = new Float64Array(R);
+    const x = new Float64Array(R);
     for (let c = 0; c < nb; c++) {
       const i = s + c;
-      // Bring local column c (rows c..R−1) up to date with this panel's earlier reflectors.
+      // Column c as of the panel start is row c (symmetry): a contiguous read. Then bring it up
+      // to date with this panel's earlier reflectors.
+      x.set(cur.subarray(c * R + c, (c + 1) * R), c);
       if (c > 0) {
         const co = c * nb;
         for (let r = c; r < R; r++) {
           let acc = 0;
           const ro = r * nb;
           for (let q = 0; q < c; q++) acc += V[ro + q] * W[co + q] + W[ro + q] * V[co + q];
-          cur[r * R + c] -= acc;
+          x[r] -= acc;
         }
       }
-      d[i] = cur[c * R + c];
+      d[i] = x[c];
       const off = c + 1;
-      const alpha = cur[off * R + c];
+      const alpha = x[off];
       let xnorm2 = 0;
-      for (let r = off + 1; r < R; r++) xnorm2 += cur[r * R + c] ** 2;
+      for (let r = off + 1; r < R; r++) xnorm2 += x[r] * x[r];
       v.fill(0);
       if (xnorm2 === 0) {
         // Already reduced: H = I (τ = 0).
         tau[i] = 0;
         e[i] = alpha;
-        refl[(i + 1) * n + i] = 1;
+        refl[i * n + i + 1] = 1;
         V[off * nb + c] = 1;
         continue;
       }
@@ -66,10 +69,10 @@ export async function tridiagonalize(a: Float64Array, n: number): Promise<Tridia
       tau[i] = t;
       e[i] = beta;
       v[off] = 1;
-      for (let r = off + 1; r < R; r++) v[r] = cur[r * R + c] * scale;
+      for (let r = off + 1; r < R; r++) v[r] = x[r] * scale;
       for (let r = off; r < R; r++) {
         V[r * nb + c] = v[r];
-        refl[(s + r) * n + i] = v[r];
+        refl[i * n + s + r] = v[r];
       }
       // p = A22·v with A22 as of the panel start: rows off.. of `cur`, full width (v is 0 before off).
       const rows = R - off;
