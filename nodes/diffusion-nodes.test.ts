@@ -64,6 +64,15 @@ describe('LoadModel', () => {
     await expect(LoadModel.run({ model_name: 'nope', device: 'cpu' }, ctx)).rejects.toThrow(/^LoadModel: input "model_name": no model "nope"/);
     await expect(LoadModel.run({ model_name: 'another', device: 'tpu' }, ctx)).rejects.toThrow(/^LoadModel: input "device": unknown execution provider "tpu"/);
   });
+
+  it('an explicit device either starts or fails naming the input, never silently on CPU', async () => {
+    const { ctx } = context(storage);
+    for (const device of ['webgpu', 'cuda'] as const) {
+      const r = await LoadModel.run({ model_name: 'another', device }, ctx).then((x) => x.outputs[0] as LoadedModel, (e: Error) => e);
+      if (r instanceof Error) expect(r.message).toMatch(new RegExp(`^LoadModel: input "device": execution provider '${device}' could not start`));
+      else expect(r.device).toBe(device);
+    }
+  });
 });
 
 describe('Sample', () => {

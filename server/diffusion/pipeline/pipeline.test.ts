@@ -102,3 +102,22 @@ describe('DDIM round trip (η = 0, guidance 1) on a smooth small model', () => {
     expect(otherPsnr).toBeLessThan(results[10] - 10);
   });
 });
+
+describe('fp16 models', () => {
+  it('sample and invert through a float16 UNet (int64 timestep) match the float32 one closely', async () => {
+    const d32 = await tinyModelDir();
+    writeGaussianUnet(d32, { channels: 12, textDim: 8, textGain: 0.5 });
+    const d16 = await tinyModelDir();
+    writeGaussianUnet(d16, { channels: 12, textDim: 8, textGain: 0.5, fp16: true });
+    const [m32, m16] = await Promise.all([LoadedModel.load(d32), LoadedModel.load(d16)]);
+    const opts = { prompt: 'a red circle', steps: 8, guidance: 2, seed: 5, width: 8, height: 8 };
+    const a = await sampleLatents(m32, opts);
+    const b = await sampleLatents(m16, opts);
+    let maxDiff = 0;
+    for (let i = 0; i < a.samples.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.samples[i] - b.samples[i]));
+    expect(maxDiff).toBeGreaterThan(0); // really ran in half precision
+    expect(maxDiff).toBeLessThan(0.05);
+    const zT = await invertLatents(m16, { prompt: 'a red circle', steps: 8, guidance: 1, latent: a });
+    expect(zT.samples.every(Number.isFinite)).toBe(true);
+  });
+});
