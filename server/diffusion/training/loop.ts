@@ -210,6 +210,12 @@ export class ShiftTrainer {
     return { feeds, items };
   }
 
+  /** Any tensors of the graph for step `step`'s batch at the current δ (diagnostics, tests). */
+  async outputs(step: number, names: string[]): Promise<{ out: Record<string, ort.Tensor>; items: BatchItem[] }> {
+    const { feeds, items } = await this.feeds(step);
+    return { out: await this.session.run(feeds, names), items };
+  }
+
   /** Loss of step `step`'s batch at the current δ, without updating. */
   async evaluate(step: number): Promise<number> {
     const { feeds } = await this.feeds(step);

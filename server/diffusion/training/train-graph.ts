@@ -168,6 +168,8 @@ function addLoss(model: ModelProto, output: string, attention: AttentionMap[], u
     b.node('Mul', [sum, b.scalar(1 / attention.length)], {}, { name: 'train/unmix/Mean', output: UNMIX });
     b.node('Add', [MSE, b.node('Mul', [UNMIX, b.scalar(unmixWeight)], {}, { name: 'train/unmix/Weigh' })], {}, { name: 'train/Total', output: LOSS });
     outputs.push(makeValueInfo(UNMIX, 'float32', []));
+    // The maps themselves are graph outputs too (plots, tests).
+    for (const a of attention) outputs.push(makeValueInfo(a.probs, 'float32', a.dims));
   } else {
     b.node('Identity', [MSE], {}, { name: 'train/Total', output: LOSS });
   }
