@@ -1,29 +1,22 @@
 // Autodiff benchmark: a ~1.6 M-parameter UNet with cross-attention at 32×32, batch 32, on CPU.
-// Prints forward time, forward+backward time (one ORT run), their ratio and peak RSS.
+// Prints forward time, forward+backward time (one ORT run), their ratio and peak RSS. Each
+// timing runs in its own child process so that its peak RSS is its own.
 // Run alone with `npx tsx bench/onnx.ts`; `npm run bench` calls run().
-import { pathToFileURL } from 'node:url';
-import { addMseLoss, BENCH_UNET, buildUNet, createSession, differentiate, liftParameters, normal, numel, ort, rng } from '../server/onnx/index.ts';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { addMseLoss, BENCH_UNET, buildUNet, createSession, differentiate, liftParameters, loadModel, normal, numel, ort, rng, saveModel } from '../server/onnx/index.ts';
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 const SIZE = 32, SEQ = 16, REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const threads = Number(process.env.BENCH_THREADS ?? 0) || undefined;
 
-async function timeRuns(run: () => Promise<unknown>): Promise<number> {
-  await run(); // warm-up (allocations, pre-packing)
-  const ts: number[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const t0 = performance.now();
-    await run();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  return ts[Math.floor(ts.length / 2)];
-}
-
-export async function run(): Promise<void> {
+function setup() {
   const cfg = { ...BENCH_UNET, batch: BATCH, size: SIZE, seqLen: SEQ };
   const { model: unet, params } = buildUNet(cfg);
   const { model, params: values } = liftParameters(addMseLoss(unet, { output: 'out_sample', target: 'target' }), params);
-  const nParams = values.reduce((a, p) => a + p.data.length, 0);
   const rand = rng(1);
   const randn = (dims: number[]) => new ort.Tensor('float32', Float32Array.from({ length: numel(dims) }, () => normal(rand)), dims);
   const feeds: Record<string, ort.Tensor> = {
@@ -31,29 +24,52 @@ export async function run(): Promise<void> {
     timestep: new ort.Tensor('float32', Float32Array.from({ length: BATCH }, (_, i) => (i * 31) % 1000), [BATCH]),
   };
   for (const p of values) feeds[p.name] = new ort.Tensor('float32', p.data, p.dims);
-  const threads = Number(process.env.BENCH_THREADS ?? 0) || undefined;
+  return { model, params, feeds, nParams: values.reduce((a, p) => a + p.data.length, 0) };
+}
 
+/** Child: open one model, time REPEAT runs after a warm-up, print JSON {ms, peak}. */
+async function child(file: string, fetchGrads: boolean): Promise<void> {
+  const { params, feeds } = setup();
+  const s = await createSession(loadModel(file), { cache: false, threads });
+  const fetches = ['loss', ...(fetchGrads ? params.map((p) => `grad/${p}`) : [])];
+  await s.run(feeds, fetches);
+  const ts: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const t0 = performance.now();
+    await s.run(feeds, fetches);
+    ts.push(performance.now() - t0);
+  }
+  ts.sort((a, b) => a - b);
+  console.log(JSON.stringify({ ms: ts[Math.floor(ts.length / 2)], peak: process.resourceUsage().maxRSS * 1024 }));
+}
+
+export async function run(): Promise<void> {
+  const { model, params, nParams } = setup();
   const t0 = performance.now();
   const grad = await differentiate(model, { loss: 'loss', wrt: params });
   const buildMs = performance.now() - t0;
-  const fwd = await createSession(model, { cache: false, threads });
-  const rssBefore = process.memoryUsage().rss;
-  const fwdMs = await timeRuns(() => fwd.run(feeds, ['loss']));
-  const peakFwd = process.resourceUsage().maxRSS * 1024;
-  await fwd.release();
-  const bwd = await createSession(grad, { cache: false, threads });
-  const fetches = ['loss', ...params.map((p) => `grad/${p}`)];
-  const bwdMs = await timeRuns(() => bwd.run(feeds, fetches));
-  const peak = process.resourceUsage().maxRSS * 1024;
-  await bwd.release();
-
-  const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU, ${threads ?? 'default'} threads`);
-  console.log(`  graph: ${model.graph!.node!.length} forward nodes, ${grad.graph!.node!.length - model.graph!.node!.length} backward nodes (built in ${buildMs.toFixed(0)} ms incl. shape probe)`);
-  console.log(`  forward            ${fwdMs.toFixed(0)} ms`);
-  console.log(`  forward+backward   ${bwdMs.toFixed(0)} ms`);
-  console.log(`  ratio              ${(bwdMs / fwdMs).toFixed(2)} (target <= 3.5)`);
-  console.log(`  peak RSS           ${mb(peak)} (after forward: ${mb(peakFwd)}, at start of timing: ${mb(rssBefore)})`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-onnx-'));
+  try {
+    saveModel(model, path.join(dir, 'fwd.onnx'));
+    saveModel(grad, path.join(dir, 'grad.onnx'));
+    const self = fileURLToPath(import.meta.url);
+    const measure = (file: string, grads: boolean) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, '--child', file, grads ? '1' : '0'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!) as { ms: number; peak: number };
+    const f = measure(path.join(dir, 'fwd.onnx'), false);
+    const b = measure(path.join(dir, 'grad.onnx'), true);
+    const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
+    console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, self+cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU (${threads ?? os.availableParallelism()} threads), median of ${REPEAT}`);
+    console.log(`  graph              ${model.graph!.node!.length} forward + ${grad.graph!.node!.length - model.graph!.node!.length} backward nodes, built in ${(buildMs / 1000).toFixed(1)} s (incl. shape probe)`);
+    console.log(`  forward            ${f.ms.toFixed(0)} ms   (peak RSS ${mb(f.peak)})`);
+    console.log(`  forward+backward   ${b.ms.toFixed(0)} ms   (peak RSS ${mb(b.peak)})`);
+    console.log(`  ratio              ${(b.ms / f.ms).toFixed(2)}   (target <= 3.5)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const k = process.argv.indexOf('--child');
+  if (k >= 0) await child(process.argv[k + 1], process.argv[k + 2] === '1');
+  else await run();
+}

@@ -80,6 +80,8 @@ const cases: Case[] = [
   { name: 'Gather axis 1, negative 2-D indices', build: (b) => b.node('Gather', ['x', b.constant([0, -1, 2, 0], [2, 2], 'int64')], { axis: 1 }), inputs: { x: f64([2, 4, 3]) } },
   { name: 'Gather scalar index axis 0 (embedding)', build: (b) => b.node('Gather', ['x', b.constant([2], [], 'int64')], { axis: 0 }), inputs: { x: f64([4, 3]) } },
   { name: 'Gather with index input', build: (b) => b.node('Gather', ['x', 'ids'], { axis: 0 }), inputs: { x: f64([5, 3]), ids: { shape: [2, 3], dtype: 'int64', data: [0, 4, 4, 1, 0, 2] } } },
+  { name: 'GatherND (pooled token, negative index)', build: (b) => b.node('GatherND', ['x', b.constant([0, 3, 1, -1, 0, 3], [3, 2], 'int64')]), inputs: { x: f32([2, 4, 3]) } },
+  { name: 'GatherElements axis -1, repeated indices', build: (b) => b.node('GatherElements', ['x', b.constant([0, 2, 2, -1, 1, 1], [2, 1, 3], 'int64')], { axis: -1 }), inputs: { x: f32([2, 1, 4]) } },
   { name: 'Pad constant with negative pads', build: (b) => b.node('Pad', ['x', b.ints([1, -1, 0, 2, 0, -2])]), inputs: { x: f64([3, 4, 5]) } },
   // convolution
   { name: 'Conv 2-D stride 2, asymmetric pads, groups 2, bias', build: (b) => b.node('Conv', ['x', 'w', 'bias'], { strides: [2, 2], pads: [1, 0, 2, 1], group: 2 }), inputs: { x: f32([2, 4, 7, 6]), w: f32([6, 2, 3, 3]), bias: f32([6]) } },

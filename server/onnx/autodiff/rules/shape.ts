@@ -154,3 +154,25 @@ const reduceRule = (mean: boolean): GradRule => (ctx) => {
 };
 export const ReduceSum = reduceRule(false);
 export const ReduceMean = reduceRule(true);
+
+export const GatherND: GradRule = ({ e, node, inputs: [data, indices], gradOut: [g], needs }) => {
+  if (!needs[0]) return [null, null];
+  if (attrInt(node, 'batch_dims', 0) !== 0) throw new GradientError(node, 'GatherND with batch_dims > 0 has no gradient rule');
+  const sd = e.shape(data), si = e.shape(indices);
+  const k = si[si.length - 1];
+  const dimsVec = e.ints(sd.slice(0, k));
+  const neg = e.op('Less', [indices, e.intScalar(0)], {}, si, 9);
+  const idx = e.op('Where', [neg, e.op('Add', [indices, dimsVec], {}, si, 7), indices], {}, si, 7);
+  return [e.op('ScatterND', [e.zeros(sd, data), idx, g!], { reduction: 'add' }, sd, e.dtype(data)), null];
+};
+
+export const GatherElements: GradRule = ({ e, node, inputs: [data, indices], gradOut: [g], needs }) => {
+  if (!needs[0]) return [null, null];
+  const sd = e.shape(data), si = e.shape(indices);
+  let a = attrInt(node, 'axis', 0);
+  if (a < 0) a += sd.length;
+  let idx = e.dtype(indices) === 7 ? indices : e.op('Cast', [indices], { to: 7 }, si, 7);
+  const neg = e.op('Less', [idx, e.intScalar(0)], {}, si, 9);
+  idx = e.op('Where', [neg, e.op('Add', [idx, e.intScalar(sd[a])], {}, si, 7), idx], {}, si, 7);
+  return [e.op('ScatterElements', [e.zeros(sd, data), idx, g!], { axis: a, reduction: 'add' }, sd, e.dtype(data)), null];
+};
