@@ -53,6 +53,8 @@ describe('LoadModel', () => {
     expect(model.name).toBe('svdiff-shapes');
     expect(model.device).toBe('cpu');
     expect(model.latentChannels).toBe(12);
+    // ×2 SpaceToDepth, and the UNet's one down-sampling (probed: no unet/config.json).
+    expect(model.sizeMultiple).toBe(4);
     // Same files → same fingerprint (the engine keeps the cached MODEL).
     const fp = () => LoadModel.fingerprint!({ model_name: 'svdiff-shapes', device: 'default' }, { storage });
     expect(await fp()).toBe(await fp());
@@ -95,7 +97,7 @@ describe('Sample', () => {
   it('names bad inputs', async () => {
     const { ctx } = context(storage);
     const base = { model, prompt: 'a red circle', negative_prompt: '', steps: 2, guidance_scale: 1, eta: 0, seed: 0, width: 8, height: 8, batch_size: 1, latent: undefined };
-    await expect(Sample.run({ ...base, width: 9 }, ctx)).rejects.toThrow(/^Sample: input "width": svdiff-shapes takes sizes that are multiples of 2/);
+    await expect(Sample.run({ ...base, width: 9 }, ctx)).rejects.toThrow(/^Sample: input "width": svdiff-shapes takes sizes that are multiples of 4/);
     await expect(Sample.run({ ...base, prompt: '' }, ctx)).rejects.toThrow(/^Sample: input "prompt": is empty/);
     await expect(Sample.run({ ...base, guidance_scale: Number.NaN }, ctx)).rejects.toThrow(/^Sample: input "guidance_scale"/);
     await expect(Sample.run({ ...base, batch_size: 0 }, ctx)).rejects.toThrow(/^Sample: input "batch_size"/);

@@ -10,7 +10,7 @@ export default defineNode({
   type: NODE,
   displayName: 'VAE Encode',
   category: 'latent',
-  description: 'Encodes images into the model\'s latent space (sides must be multiples of the model\'s size step).',
+  description: 'Encodes images into the model\'s latent space (sides must be multiples of its pixel→latent factor; Sample and DDIM Invert need multiples of its size step).',
   inputs: { model: { type: 'MODEL' }, image: { type: 'IMAGE' } },
   outputs: [{ name: 'LATENT', type: 'LATENT' }],
 
@@ -21,7 +21,7 @@ export default defineNode({
       throw inputError(NODE, 'image', (e as Error).message);
     }
     try {
-      return { outputs: [await encodeImage(model, image)] };
+      return { outputs: [await encodeImage(model, image, { sizeStep: model.downscale })] };
     } catch (e) {
       throw toNodeError(NODE, e);
     }

@@ -141,8 +141,6 @@ export class LoadedModel {
       g.latentChannels = probed.channels;
       g.downscale = probed.downscale;
     }
-    const unetBlocks = Array.isArray(this.config.unet?.block_out_channels) ? (this.config.unet!.block_out_channels as unknown[]).length : 0;
-    g.sizeMultiple = g.downscale * (unetBlocks > 0 ? 2 ** (unetBlocks - 1) : 1);
     // Cross-checks between parts where the graphs declare static sizes.
     const unetIo = this.io.unet;
     const c = findValue(unetIo.inputs, unetIo.inputNames[0]).dims?.[1];
@@ -153,6 +151,35 @@ export class LoadedModel {
       throw new ModelLayoutError(`unet: input ${unetIo.inputNames[2]} has width ${unetText}, the text encoder outputs ${textOut}`);
     }
     g.textDim = textOut ?? unetText;
+    const unetBlocks = Array.isArray(this.config.unet?.block_out_channels) ? (this.config.unet!.block_out_channels as unknown[]).length : 0;
+    g.sizeMultiple = g.downscale * (unetBlocks > 0 ? 2 ** (unetBlocks - 1) : await this.probeUnetMultiple());
+  }
+
+  /**
+   * Without unet/config.json: the smallest power-of-two latent side the UNet runs on is the
+   * multiple its down/up-sampling needs (skip connections must line up).
+   */
+  private async probeUnetMultiple(): Promise<number> {
+    const g = this.geometry;
+    if (g.textDim === null) return 1;
+    const r = await this.runner('unet');
+    const [sample, timestep, text] = r.inputNames;
+    const L = g.textLength;
+    const embeds = r.floatTensor(text, new Float32Array(L * g.textDim), [1, L, g.textDim]);
+    let last = '';
+    for (let side = 1; side <= 64; side *= 2) {
+      try {
+        await r.run({
+          [sample]: r.floatTensor(sample, new Float32Array(g.latentChannels * side * side), [1, g.latentChannels, side, side]),
+          [timestep]: r.timestepTensor(timestep, 1, 1),
+          [text]: embeds,
+        });
+        return side;
+      } catch (e) {
+        last = (e as Error).message.split('\n')[0];
+      }
+    }
+    throw new ModelLayoutError(`unet: runs on no square latent from 1 to 64 cells: ${last}`);
   }
 
   private async probeVae(): Promise<{ channels: number; downscale: number }> {

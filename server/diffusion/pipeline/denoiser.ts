@@ -15,6 +15,8 @@ export interface DenoiserOptions {
   guidance: number;
   batch: number;
   overrides?: readonly PartOverride[];
+  /** The input named when the UNet refuses the latent size. Default 'width'. */
+  sizeInput?: string;
 }
 
 export class Denoiser {
@@ -24,6 +26,7 @@ export class Denoiser {
     readonly batch: number,
     readonly guidance: number,
     readonly cfg: boolean,
+    private readonly sizeInput: string,
   ) {}
 
   static async create(model: LoadedModel, o: DenoiserOptions): Promise<Denoiser> {
@@ -33,7 +36,7 @@ export class Denoiser {
     const rows = gatherRows(text, order);
     const unet = await partRunner(model, 'unet', o.overrides);
     const embeds = unet.floatTensor(unet.inputNames[2], rows.data, rows.dims);
-    return new Denoiser(unet, embeds, o.batch, o.guidance, cfg);
+    return new Denoiser(unet, embeds, o.batch, o.guidance, cfg, o.sizeInput ?? 'width');
   }
 
   /** Guided ε for latents [n, C, h, w] at timestep t. */
@@ -54,7 +57,7 @@ export class Denoiser {
         [textName]: this.embeds,
       });
     } catch (e) {
-      throw new PipelineInputError('width', `the model cannot denoise a ${shape[2]}×${shape[3]} latent: ${firstLine((e as Error).message)}`);
+      throw new PipelineInputError(this.sizeInput, `the model cannot denoise a ${shape[2]}×${shape[3]} latent: ${firstLine((e as Error).message)}`);
     }
     if (out.data.length !== rows * latents.length / this.batch) {
       throw new Error(`unet: output has ${out.data.length} values, expected ${(rows * latents.length) / this.batch}`);

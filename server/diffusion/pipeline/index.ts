@@ -6,7 +6,7 @@ export { encodeText } from './text.ts';
 export { Denoiser, type DenoiserOptions } from './denoiser.ts';
 export { sampleLatents, type SampleOptions, type LoopOptions, type StepInfo } from './sample.ts';
 export { invertLatents, type InvertOptions } from './invert.ts';
-export { encodeImage, decodeLatent } from './vae.ts';
+export { encodeImage, decodeLatent, type EncodeOptions } from './vae.ts';
 export { randomLatent } from './noise.ts';
 export { previewPng, previewEvery, wantsPreview } from './preview.ts';
 export { checkSide, latentShapeFor, MAX_SIDE } from './size.ts';

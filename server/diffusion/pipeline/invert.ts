@@ -25,7 +25,7 @@ export async function invertLatents(model: LoadedModel, o: InvertOptions): Promi
   }
   const shape: [number, number, number, number] = [...o.latent.shape];
   const scheduler = model.inverseScheduler();
-  const denoiser = await Denoiser.create(model, { ...o, batch: shape[0] });
+  const denoiser = await Denoiser.create(model, { ...o, batch: shape[0], sizeInput: 'latent' });
   const timesteps = scheduler.timesteps(o.steps);
   let x: Float32Array = o.latent.samples.slice();
   for (let i = 0; i < timesteps.length; i++) {

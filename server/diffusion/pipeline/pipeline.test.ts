@@ -51,7 +51,7 @@ describe('pipelines on the tiny embedded model', () => {
 
   it('encodes and decodes through the VAE exactly (SpaceToDepth)', async () => {
     const img = testImage(8, 6, 2);
-    const z = await encodeImage(model, img);
+    const z = await encodeImage(model, img, { sizeStep: model.downscale });
     expect(z.shape).toEqual([2, 12, 3, 4]);
     const back = await decodeLatent(model, z);
     expect(back.shape).toEqual([2, 6, 8, 3]);
@@ -61,7 +61,7 @@ describe('pipelines on the tiny embedded model', () => {
   it('refuses bad inputs, naming them', async () => {
     const base = { prompt: 'a red circle', steps: 2, guidance: 1, seed: 0, width: 8, height: 8 };
     const err = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as PipelineInputError);
-    expect(await err(sampleLatents(model, { ...base, width: 7 }))).toMatchObject({ input: 'width', message: expect.stringMatching(/multiples of 2/) });
+    expect(await err(sampleLatents(model, { ...base, width: 7 }))).toMatchObject({ input: 'width', message: expect.stringMatching(/multiples of 4/) });
     expect(await err(sampleLatents(model, { ...base, height: 0 }))).toMatchObject({ input: 'height' });
     expect(await err(sampleLatents(model, { ...base, prompt: '  ' }))).toMatchObject({ input: 'prompt', message: expect.stringMatching(/empty/) });
     expect(await err(sampleLatents(model, { ...base, steps: 0 }))).toMatchObject({ input: 'steps' });

@@ -65,7 +65,7 @@ export async function sampleLatents(model: LoadedModel, o: SampleOptions): Promi
   }
   const scheduler = model.scheduler();
   for (let i = 0; i < x.length; i++) x[i] *= scheduler.initNoiseSigma;
-  const denoiser = await Denoiser.create(model, { ...o, batch: shape[0] });
+  const denoiser = await Denoiser.create(model, { ...o, batch: shape[0], sizeInput: o.latent ? 'latent' : 'width' });
   const varianceRng = eta > 0 ? new Rng(o.seed, 1) : undefined;
   const timesteps = scheduler.timesteps(o.steps);
   for (let i = 0; i < timesteps.length; i++) {

@@ -5,8 +5,8 @@ import { PipelineInputError } from './errors.ts';
 
 export const MAX_SIDE = 4096;
 
-export function checkSide(model: LoadedModel, input: string, v: number): void {
-  const m = model.sizeMultiple;
+export function checkSide(model: LoadedModel, input: string, v: number, step = model.sizeMultiple): void {
+  const m = step;
   if (!Number.isInteger(v) || v < m || v > MAX_SIDE || v % m !== 0) {
     throw new PipelineInputError(input, `${model.name} takes sizes that are multiples of ${m} from ${m} to ${MAX_SIDE}, got ${v}`);
   }

@@ -8,12 +8,20 @@ import type { Latent } from './latent.ts';
 import { partRunner, type PartOverride } from './overrides.ts';
 import { checkSide } from './size.ts';
 
-export async function encodeImage(model: LoadedModel, image: ImageBatch, overrides?: readonly PartOverride[]): Promise<Latent> {
+export interface EncodeOptions {
+  overrides?: readonly PartOverride[];
+  /** Sides must be multiples of this: the model's sizeMultiple (default, for latents the UNet
+   *  will denoise) or its downscale (VAE only). */
+  sizeStep?: number;
+}
+
+export async function encodeImage(model: LoadedModel, image: ImageBatch, opts: EncodeOptions = {}): Promise<Latent> {
+  const { overrides } = opts;
   const [n, H, W, C] = image.shape;
   if (C !== 3) throw new PipelineInputError('image', `has ${C} channels, expected 3`);
   try {
-    checkSide(model, 'image', W);
-    checkSide(model, 'image', H);
+    checkSide(model, 'image', W, opts.sizeStep);
+    checkSide(model, 'image', H, opts.sizeStep);
   } catch (e) {
     throw new PipelineInputError('image', `is ${W}×${H}: ${(e as Error).message.replace(/, got \d+$/, '')}; resize or crop it first`);
   }
