@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { bindRefusal, dataDirFromEnv, DEFAULTS, nodesDirFromEnv, parseDevice } from './config.ts';
 import { runWorkflowFile } from './cli-run.ts';
+import type { RunningServer } from './http/server.ts';
 
 const program = new Command();
 program.name('svdiff-studio').description('Node-graph studio for spectral-shift (SVDiff) personalisation of diffusion models');
@@ -29,8 +30,19 @@ program
       console.error(`svdiff-studio: ${refused}`);
       process.exit(2);
     }
+    // Signals first: a stop that arrives while starting still closes cleanly.
+    let server: RunningServer | undefined;
+    let stopping = false;
+    const stop = () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      if (!server) return; // startup finishes, then closes
+      server.close().then(() => process.exit(0), () => process.exit(1));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     const { createServer } = await import('./http/server.ts');
-    const server = await createServer({
+    server = await createServer({
       host: o.host,
       port: o.port,
       dataDir: o.dataDir,
@@ -39,15 +51,11 @@ program
       modelsDir: o.modelsDir,
       nodesDir: o.nodesDir ?? nodesDirFromEnv(),
     });
+    if (stopping) {
+      await server.close();
+      process.exit(0);
+    }
     console.log(`SVDiff Studio listening on ${server.url}`);
-    let stopping = false;
-    const stop = () => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      server.close().then(() => process.exit(0), () => process.exit(1));
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
 
 program

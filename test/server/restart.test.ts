@@ -74,7 +74,7 @@ describe('restart after kill -9', () => {
     expect(again.output()).toContain(`stopped node worker ${pid}`);
     // Clean shutdown stops the re-run prompt's worker too and forgets its pid.
     again.child.kill('SIGTERM');
-    expect(await again.exited).toBe(0);
+    expect(await again.exited, again.output()).toBe(0);
     expect(existsSync(join(dataDir, 'worker.pid'))).toBe(false);
   }, 180_000);
 });
