@@ -1,13 +1,19 @@
 // resolveInside keeps every name inside its base (symlinks followed); writeFileAtomic never
 // leaves a torn file and cleans up after itself.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, realpathSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createStorage, PathOutsideError, resolveInside, sanitizeName, writeFileAtomic } from './storage.ts';
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
 
 function dirs() {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'svdiff-storage-')));
+  roots.push(root);
   const base = join(root, 'base');
   const outside = join(root, 'outside');
   mkdirSync(base);
