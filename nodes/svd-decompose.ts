@@ -2,6 +2,7 @@
 // linear, conv as c_out × c_in·kh·kw, embedding; plus 1-D norm scales, as the SVDiff reference
 // does; or attention layers only; optionally filtered by name) and decomposes each W = U·Σ·Vᵀ.
 // Factors are cached under cache/svd/<model hash>/, so a second run only reads them.
+import { availableParallelism } from 'node:os';
 import { defineNode } from './define.ts';
 import { inputError } from '../server/image/index.ts';
 import { decomposeModel, LAYERS_OPTIONS, PARTS_OPTIONS, partsFromOption, type LayerSelection, type LayersOption, type PartsOption } from '../server/spectral/index.ts';
@@ -37,6 +38,7 @@ export default defineNode({
       result = await decomposeModel(model, selection, {
         cacheDir: ctx.storage.cacheDir,
         signal: ctx.signal,
+        workers: Math.min(availableParallelism(), 8),
         onLayer: (done, total) => ctx.progress(done, total),
       });
     } catch (e) {

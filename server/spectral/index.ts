@@ -12,7 +12,7 @@ export {
 } from './selection.ts';
 export { modelLayers, layerLengths, partGraph, readWeight, type SpectralModelRef } from './model-layers.ts';
 export {
-  decomposeModel, decomposeGraph, layerFactors, normFactors, svdCacheDir, svdLayerLengths,
+  decomposeModel, decomposeGraph, layerFactors, normFactors, svdCacheDir, svdLayerLengths, POOL_MIN_ELEMENTS,
   type SvdLayer, type SvdValue, type DecomposeOptions, type DecomposeStats,
 } from './svd-model.ts';
 export { addSpectralShifts, zeroDeltaFeeds, DELTA_PREFIX, type TrainRewriteOptions, type SpectralTrainGraph } from './rewrite-train.ts';

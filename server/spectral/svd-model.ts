@@ -3,7 +3,7 @@
 // safetensors file each, through the SVD cache), so a second decomposition, or another
 // selection that shares layers, loads them instead of recomputing.
 import { join } from 'node:path';
-import { svd as computeSvd } from '../linalg/index.ts';
+import { svd as computeSvd, SvdPool } from '../linalg/index.ts';
 import { readTensorBytes, type ModelProto } from '../onnx/index.ts';
 import { findSpectralLayers, weightValues, type SpectralLayer, type SpectralPart } from './layers.ts';
 import { modelLayers, readWeight, type SpectralModelRef } from './model-layers.ts';
@@ -36,7 +36,17 @@ export interface DecomposeOptions {
   /** Called after each layer. */
   onLayer?: (done: number, total: number, layer: SvdLayer, fromCache: boolean) => void;
   compute?: SvdCompute;
+  /**
+   * Worker threads for large matrices (≥ POOL_MIN_ELEMENTS values; smaller ones stay on this
+   * thread, where a worker round trip would cost more than the SVD). Default 1: no workers.
+   */
+  workers?: number;
+  /** Override of POOL_MIN_ELEMENTS (tests). */
+  poolMinElements?: number;
 }
+
+/** Matrices at least this big go to the worker pool (SD's 320×320 and up; the embedded model's stay here). */
+export const POOL_MIN_ELEMENTS = 300_000;
 
 export interface DecomposeStats {
   layers: number;
@@ -71,17 +81,37 @@ export async function decomposeGraph(graph: ModelProto, part: SpectralPart, mode
 async function decomposeLayers(modelHash: string, selection: LayerSelection, layers: SpectralLayer[], read: (l: SpectralLayer) => Float32Array, opts: DecomposeOptions): Promise<{ svd: SvdValue; stats: DecomposeStats }> {
   if (layers.length === 0) throw new Error(`no layer matches the selection (parts ${selection.parts.join('+')}, layers ${selection.layers}${selection.nameFilter ? `, filter ${JSON.stringify(selection.nameFilter)}` : ''})`);
   const cache = opts.cacheDir ? new SvdCache(svdCacheDir(opts.cacheDir, modelHash)) : undefined;
-  const out = new Map<string, SvdLayer>();
   const stats: DecomposeStats = { layers: layers.length, fromCache: 0, computed: 0, corrupt: [] };
+  const workers = Math.max(1, Math.floor(opts.workers ?? 1));
+  let pool: SvdPool | undefined;
+  const compute: SvdCompute = opts.compute ?? (workers > 1
+    ? (m, r, c) => (r * c >= (opts.poolMinElements ?? POOL_MIN_ELEMENTS) ? (pool ??= new SvdPool(workers)).svd(m, r, c) : computeSvd(m, r, c))
+    : computeSvd);
+  const results: SvdLayer[] = new Array(layers.length);
+  let next = 0;
+  let done = 0;
+  // Up to `workers` layers in flight (each holds its weight in memory meanwhile).
+  const runner = async () => {
+    while (next < layers.length) {
+      opts.signal?.throwIfAborted();
+      const i = next++;
+      const { factors, fromCache } = await layerFactors(layers[i], read, cache, compute);
+      if (fromCache) stats.fromCache++;
+      else stats.computed++;
+      results[i] = factors;
+      opts.onLayer?.(++done, layers.length, factors, fromCache);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(opts.compute ? 1 : workers, layers.length) }, runner));
+  } finally {
+    await pool?.close();
+  }
+  const out = new Map<string, SvdLayer>();
   let bytes = 0;
-  for (const layer of layers) {
-    opts.signal?.throwIfAborted();
-    const { factors, fromCache } = await layerFactors(layer, read, cache, opts.compute);
-    if (fromCache) stats.fromCache++;
-    else stats.computed++;
-    out.set(layer.name, factors);
-    bytes += factors.U.byteLength + factors.S.byteLength + factors.V.byteLength;
-    opts.onLayer?.(out.size, layers.length, factors, fromCache);
+  for (const f of results) {
+    out.set(f.name, f);
+    bytes += f.U.byteLength + f.S.byteLength + f.V.byteLength;
   }
   if (cache) stats.corrupt.push(...cache.corrupt);
   const svd: SvdValue = { kind: 'svdiff-svd', modelHash, selection: { ...selection, parts: [...selection.parts] }, selectionHash: selectionHash(selection), layers: out, byteSize: bytes };
