@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildEmbeddedParts, latentShape, TINY_TEST_CONFIG } from '../diffusion/embedded/index.ts';
 import { createSession, differentiate, GraphBuilder, makeValueInfo, ort, type ModelProto } from '../onnx/index.ts';
+import { float32ToHalf } from '../diffusion/model/index.ts';
 import { addSpectralShifts } from './rewrite-train.ts';
 import { decomposeGraph, type SvdLayer } from './svd-model.ts';
 import { buildTestGraph, randomValues, TEST_INPUT, TEST_INPUT_SHAPE } from './test-graphs.ts';
@@ -160,5 +161,28 @@ describe('training form', () => {
     const other = buildTestGraph();
     other.graph!.initializer = other.graph!.initializer!.filter((t) => t.name !== 'lin.weight');
     expect(() => addSpectralShifts(other, svd, 'unet')).toThrow(/no initializer lin\.weight \(layer lin\)/);
+  });
+});
+
+describe('training form on float16 weights', () => {
+  it('casts W to float32 for the shift and back: δ = 0 gives W_δ = W and the same outputs', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', 'float16', [2, 6]);
+    const w16 = float32ToHalf(randomValues(6 * 4, 11, 0.5));
+    g.initializer('lin.weight', w16, [6, 4], 'float16');
+    g.node('MatMul', [x, 'lin.weight'], {}, { output: 'y' });
+    g.output('y', 'float16', [2, 4]);
+    const model = g.toModel();
+    const { svd } = await decomposeGraph(model, 'unet', 'h');
+    expect(svd.layers.get('lin')!.k).toBe(4);
+    const tg = addSpectralShifts(model, svd, 'unet');
+    tg.model.graph!.output!.push(makeValueInfo(tg.shiftedWeights.get('lin')!, 'float16'));
+    const xs = new ort.Tensor('float16', float32ToHalf(randomValues(12, 12)), [2, 6]);
+    const base = await run(model, { x: xs });
+    const zero = await run(tg.model, { x: xs, 'delta/lin': f32(new Float32Array(4), [4]) });
+    expect(zero.y.data).toEqual(base.y.data);
+    expect(zero[tg.shiftedWeights.get('lin')!].data).toEqual(w16);
+    const moved = await run(tg.model, { x: xs, 'delta/lin': f32(Float32Array.of(0.5, -0.5, 0.2, 0), [4]) });
+    expect(moved.y.data).not.toEqual(base.y.data);
   });
 });
