@@ -15,6 +15,7 @@ type TensorType = ort.Tensor.Type;
 
 export class PartRunner {
   private readonly types = new Map<string, TensorType>();
+  private readonly shapes = new Map<string, readonly (number | string)[]>();
 
   constructor(
     readonly part: PartName,
@@ -23,7 +24,11 @@ export class PartRunner {
     readonly inputNames: readonly string[],
     readonly outputNames: readonly string[],
   ) {
-    for (const m of session.inputMetadata) if (m.isTensor) this.types.set(m.name, m.type);
+    for (const m of session.inputMetadata) {
+      if (!m.isTensor) continue;
+      this.types.set(m.name, m.type);
+      this.shapes.set(m.name, m.shape);
+    }
   }
 
   inputType(name: string): TensorType {
@@ -47,9 +52,13 @@ export class PartRunner {
     throw new Error(`${this.part}: input ${name} has type ${type}, expected int32 or int64`);
   }
 
-  /** The UNet timestep, one value repeated `count` times, in whatever type the model declares. */
-  timestepTensor(name: string, t: number, count: number): ort.Tensor {
+  /**
+   * The UNet timestep, one value repeated `count` times (once when the graph fixes the axis to 1,
+   * as some exports do: it broadcasts), in whatever type the model declares.
+   */
+  timestepTensor(name: string, t: number, batch: number): ort.Tensor {
     const type = this.inputType(name);
+    const count = this.shapes.get(name)?.[0] === 1 ? 1 : batch;
     switch (type) {
       case 'float32': return new ort.Tensor('float32', new Float32Array(count).fill(t), [count]);
       case 'float16': return new ort.Tensor('float16', float32ToHalf(new Float32Array(count).fill(t)), [count]);

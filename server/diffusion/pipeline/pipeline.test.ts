@@ -120,4 +120,16 @@ describe('fp16 models', () => {
     const zT = await invertLatents(m16, { prompt: 'a red circle', steps: 8, guidance: 1, latent: a });
     expect(zT.samples.every(Number.isFinite)).toBe(true);
   });
+
+  it('feeds a timestep declared as [1] once, whatever the batch', async () => {
+    const d = await tinyModelDir();
+    writeGaussianUnet(d, { channels: 12, textDim: 8, textGain: 0.5, staticTimestep: true });
+    const m = await LoadedModel.load(d);
+    const d2 = await tinyModelDir();
+    writeGaussianUnet(d2, { channels: 12, textDim: 8, textGain: 0.5 });
+    const opts = { prompt: 'a red circle', steps: 3, guidance: 2, seed: 5, width: 8, height: 8, batch: 2 };
+    const a = await sampleLatents(m, opts);
+    const b = await sampleLatents(await LoadedModel.load(d2), opts);
+    expect(a.samples).toEqual(b.samples);
+  });
 });

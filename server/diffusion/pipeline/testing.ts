@@ -36,6 +36,8 @@ export interface GaussianUnetOptions {
   /** The data mean μ = gain · (first text feature, averaged over tokens). Initializer `text_gain`. */
   textGain?: number;
   fp16?: boolean;
+  /** Declare the timestep as shape [1] (some exports do; the value broadcasts over the batch). */
+  staticTimestep?: boolean;
 }
 
 export function gaussianUnet(o: GaussianUnetOptions): ModelProto {
@@ -46,7 +48,7 @@ export function gaussianUnet(o: GaussianUnetOptions): ModelProto {
   const g = new GraphBuilder({ name: 'gaussian-unet' });
   const ft = o.fp16 ? 'float16' : 'float32';
   g.input('sample', ft, ['batch', o.channels, 'height', 'width']);
-  g.input('timestep', o.fp16 ? 'int64' : 'float32', ['batch']);
+  g.input('timestep', o.fp16 ? 'int64' : 'float32', [o.staticTimestep ? 1 : 'batch']);
   g.input('encoder_hidden_states', ft, ['batch', 'sequence', o.textDim]);
   const x = o.fp16 ? g.node('Cast', ['sample'], { to: 1 }) : 'sample';
   const text = o.fp16 ? g.node('Cast', ['encoder_hidden_states'], { to: 1 }) : 'encoder_hidden_states';
