@@ -28,6 +28,8 @@ export interface TrainRun {
   signal?: AbortSignal;
   onStep?: (r: StepReport) => void;
   log?: (message: string) => void;
+  /** Baseline: train every UNet weight instead of shifts (result.deltas then holds weights by initializer). */
+  fullWeights?: boolean;
 }
 
 export interface TrainResult {
@@ -97,10 +99,15 @@ export class ShiftTrainer {
       textLength: model.tokenizer.maxLength,
       textDim: model.geometry.textDim ?? 0,
       unmixWeight: s.subjects.length > 1 ? s.unmixWeight : 0,
+      fullWeights: run.fullWeights,
     });
+    if (graph.fullParams) {
+      deltas.clear();
+      for (const p of graph.fullParams) deltas.set(p.name, p.data);
+    }
     const session = await createSession(graph.model, { device: model.device, cache: false });
-    const params: Parameter[] = train.map((l) => ({ name: graph.deltaInputs.get(l)!, dims: [svd.layers.get(l)!.k], data: deltas.get(l)! }));
-    const oneD = new Set(train.filter((l) => svd.layers.get(l)!.kind === 'norm').map((l) => graph.deltaInputs.get(l)!));
+    const params: Parameter[] = graph.fullParams ?? train.map((l) => ({ name: graph.deltaInputs.get(l)!, dims: [svd.layers.get(l)!.k], data: deltas.get(l)! }));
+    const oneD = new Set(graph.fullParams ? [] : train.filter((l) => svd.layers.get(l)!.kind === 'norm').map((l) => graph.deltaInputs.get(l)!));
     const opt: AdamWOptions = {
       lr: s.lr,
       weightDecay: s.weightDecay,
@@ -205,7 +212,11 @@ export class ShiftTrainer {
       [WEIGHTS]: new ort.Tensor('float32', Float32Array.from(items.map((i) => i.weight)), [N]),
       [g.text.name]: await this.textFeed(items.map((i) => i.prompt)),
     };
-    for (const [layer, input] of g.deltaInputs) feeds[input] = new ort.Tensor('float32', this.deltas.get(layer)!, [this.deltas.get(layer)!.length]);
+    const dims = new Map(this.params.map((p) => [p.name, p.dims]));
+    for (const [layer, input] of g.deltaInputs) {
+      const d = this.deltas.get(layer)!;
+      feeds[input] = new ort.Tensor('float32', d, dims.get(input) ?? [d.length]);
+    }
     for (const a of g.attention) feeds[a.mask] = new ort.Tensor('float32', this.attentionMask(items, a), a.maskDims);
     return { feeds, items };
   }

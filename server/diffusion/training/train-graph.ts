@@ -6,7 +6,7 @@
 // with per-item weights wᵢ fed as an input (1/B for instance items, λ/B for class items), and
 // unmix = mean over cross-attention maps of Σ P·M, where each mask M (an input) selects the
 // identifier tokens' attention outside their subject's region, normalised to a mean.
-import { differentiate, GraphBuilder, makeValueInfo, probeShapes, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
+import { differentiate, GraphBuilder, liftParameters, makeValueInfo, probeShapes, type Parameter, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
 import { addSpectralShifts, type SvdValue } from '../../spectral/index.ts';
 
 export const LOSS = 'train/loss';
@@ -37,6 +37,11 @@ export interface TrainGraphOptions {
   textDim: number;
   /** γ of the unmix penalty; 0 = no attention maps exposed. */
   unmixWeight: number;
+  /**
+   * Baseline for comparisons: every UNet weight and bias trainable (lifted to inputs) instead
+   * of spectral shifts; `trainLayers` is then ignored.
+   */
+  fullWeights?: boolean;
 }
 
 /** A cross-attention map exposed for the unmix penalty, with the mask input that weighs it. */
@@ -64,6 +69,8 @@ export interface TrainGraph {
   text: { name: string; elemType: number; dims: number[] };
   attention: AttentionMap[];
   shapes: ShapeMap;
+  /** Full-weight mode: the lifted UNet parameters with their starting values. */
+  fullParams?: Parameter[];
 }
 
 const elemTypeOf = (m: ModelProto, name: string): number => (m.graph?.input ?? []).find((v) => v.name === name)?.type?.tensorType?.elemType ?? 1;
@@ -93,9 +100,20 @@ export function crossAttentionProbs(m: ModelProto): string[] {
 
 export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph> {
   const [sample, timestep, unetText] = o.unet.inputs;
-  const unetShifted = addSpectralShifts(o.unet.model, o.svd, 'unet');
-  const deltaInputs = new Map(unetShifted.deltaInputs);
-  let model = unetShifted.model;
+  let model: ModelProto;
+  let deltaInputs: Map<string, string>;
+  let fullParams: Parameter[] | undefined;
+  if (o.fullWeights) {
+    const names = (o.unet.model.graph?.initializer ?? []).filter((t) => (t.dataType ?? 1) === 1 && /\.(weight|bias)$/.test(t.name ?? '')).map((t) => t.name!);
+    const lifted = liftParameters(o.unet.model, names);
+    model = lifted.model;
+    fullParams = lifted.params;
+    deltaInputs = new Map(names.map((n) => [n, n]));
+  } else {
+    const unetShifted = addSpectralShifts(o.unet.model, o.svd, 'unet');
+    deltaInputs = new Map(unetShifted.deltaInputs);
+    model = unetShifted.model;
+  }
   let text: TrainGraph['text'];
   if (o.textEncoder) {
     const teShifted = addSpectralShifts(o.textEncoder.model, o.svd, 'text_encoder');
@@ -112,7 +130,7 @@ export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph>
     [timestep]: [o.batch],
     [text.name]: text.dims,
   };
-  for (const [layer, input] of deltaInputs) inputShapes[input] = [o.svd.layers.get(layer)!.k];
+  for (const [layer, input] of deltaInputs) inputShapes[input] = fullParams ? fullParams.find((p) => p.name === layer)!.dims : [o.svd.layers.get(layer)!.k];
 
   // Shapes of the forward graph tell the attention maps' sizes.
   const probsNames = o.unmixWeight > 0 ? crossAttentionProbs(model) : [];
@@ -129,7 +147,7 @@ export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph>
   inputShapes[TARGET] = [o.batch, C, h, w];
   inputShapes[WEIGHTS] = [o.batch];
   for (const a of attention) inputShapes[a.mask] = a.maskDims;
-  const trainInputs = o.trainLayers.map((l) => {
+  const trainInputs = (fullParams ? fullParams.map((p) => p.name) : o.trainLayers).map((l) => {
     const d = deltaInputs.get(l);
     if (!d) throw new Error(`layer ${l} is not in the training graph`);
     return d;
@@ -145,6 +163,7 @@ export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph>
     text,
     attention,
     shapes,
+    fullParams,
   };
 }
 

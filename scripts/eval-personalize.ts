@@ -1,0 +1,240 @@
+// `npm run eval:personalize`: personalisation on the embedded model and its held-out concept.
+// Trains spectral shifts ("a sks heart", 4 images, prior preservation on "a heart") and, with
+// the same recipe, a full-weight fine-tune; then samples 32 images of "a sks heart" and 32 of
+// base prompts before/after, classifies them, and prints both rows side by side: fidelity,
+// language drift, parameters trained, file size; plus the shift training step time against a
+// forward pass on the same batch.
+import { Command } from 'commander';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createStorage } from '../server/storage.ts';
+import { LoadedModel, sampleLatents, decodeLatent, type PartOverride } from '../server/diffusion/index.ts';
+import { Rng } from '../server/diffusion/rng.ts';
+import { renderShape, type ShapeAttrs } from '../server/diffusion/datasets/shapes.ts';
+import { BASE_SHAPES, COLORS } from '../server/diffusion/datasets/vocabulary.ts';
+import { backgroundsFor } from '../server/diffusion/datasets/palette.ts';
+import { batchFrames, type RgbImage } from '../server/image/index.ts';
+import { decomposeModel, DEFAULT_SELECTION, encodeShiftFile, type SpectralShifts } from '../server/spectral/index.ts';
+import { shiftOverrides } from '../server/spectral/bake.ts';
+import { runTraining, ShiftTrainer, trainShifts, type TrainRequest } from '../server/diffusion/training/index.ts';
+import { SHAPES } from '../server/diffusion/datasets/vocabulary.ts';
+
+const o = new Command('eval-personalize')
+  .option('--model <dir>', 'model folder', 'models/svdiff-shapes')
+  .option('--concept <shape>', 'held-out concept', 'heart')
+  .option('--images <n>', 'instance images', '4')
+  .option('--steps <n>', 'training steps (≤ 400)', '400')
+  .option('--lr <x>', 'learning rate of matrix shifts', '1e-3')
+  .option('--full-lr <x>', 'learning rate of the full-weight fine-tune', '5e-5')
+  .option('--prior <x>', 'λ, prior-preservation weight', '1')
+  .option('--class-images <n>', 'class images', '16')
+  .option('--batch <n>', 'batch size', '2')
+  .option('--samples <n>', 'samples per prompt set', '32')
+  .option('--sample-steps <n>', 'DDIM steps per sample', '25')
+  .option('--guidance <x>', 'classifier-free guidance', '5')
+  .option('--seed <n>', 'seed', '0')
+  .option('--skip-full', 'skip the full-weight fine-tune row')
+  .parse()
+  .opts();
+
+const modelDir = resolve(o.model);
+if (!existsSync(join(modelDir, 'model_index.json'))) {
+  console.error(`no model at ${modelDir}: train the embedded model first (npm run train:base) or pass --model`);
+  process.exit(2);
+}
+const concept = String(o.concept);
+const seed = Number(o.seed);
+const nSamples = Number(o.samples);
+const root = mkdtempSync(join(tmpdir(), 'eval-personalize-'));
+const storage = createStorage({ dataDir: join(root, 'data') });
+const model = await LoadedModel.load(modelDir);
+const res = model.config.vae?.sample_size as number;
+const classify: Classify = await loadClassifier();
+console.log(`model ${model.name} (${model.contentHash.slice(0, 12)}), ${res}×${res}; classifier: ${classify.source}`);
+
+// Instance images: the concept in one colour (the "personal" subject), small pose changes.
+const rng = new Rng(seed, 77);
+const instance: RgbImage[] = Array.from({ length: Number(o.images) }, () => {
+  const u = rng.uniform(4);
+  const attrs: ShapeAttrs = {
+    shape: concept as ShapeAttrs['shape'], color: 'red', background: 'gray', size: 'large', position: 'center',
+    jitter: { rotation: (u[0] - 0.5) * 16, dx: (u[1] - 0.5) * 0.04, dy: (u[2] - 0.5) * 0.04, scale: 1 + (u[3] - 0.5) * 0.1 },
+  };
+  return { width: res, height: res, data: renderShape(attrs, res) };
+});
+console.log(`instance images: ${instance.length} × "${concept}" (red on gray)`);
+
+// Base prompts for language drift: a base shape in a colour, on a contrasting default background.
+const baseRng = new Rng(seed, 78);
+const basePrompts = Array.from({ length: nSamples }, () => {
+  const shape = BASE_SHAPES[baseRng.int(BASE_SHAPES.length)];
+  let color = COLORS[baseRng.int(COLORS.length)];
+  while (!backgroundsFor(color).includes('gray')) color = COLORS[baseRng.int(COLORS.length)];
+  return { prompt: `a ${color} ${shape}`, shape };
+});
+
+async function samples(prompts: string[], overrides?: readonly PartOverride[]): Promise<RgbImage[]> {
+  const out: RgbImage[] = [];
+  for (let i = 0; i < prompts.length; i++) {
+    const z = await sampleLatents(model, { prompt: prompts[i], negativePrompt: '', steps: Number(o.sampleSteps), guidance: Number(o.guidance), seed: 1000 + i, width: res, height: res, batch: 1, overrides });
+    out.push(...batchFrames(await decodeLatent(model, z, { overrides })));
+  }
+  return out;
+}
+async function score(overrides?: readonly PartOverride[]): Promise<{ fidelity: number; base: number }> {
+  const sks = await samples(Array.from({ length: nSamples }, () => `a sks ${concept}`), overrides);
+  const base = await samples(basePrompts.map((p) => p.prompt), overrides);
+  const fidelity = sks.filter((im) => classify.shape(im) === concept).length / nSamples;
+  const baseAcc = base.filter((im, i) => classify.shape(im) === basePrompts[i].shape).length / nSamples;
+  return { fidelity, base: baseAcc };
+}
+
+const t0 = performance.now();
+const before = await score();
+console.log(`before training: "a sks ${concept}" recognised ${pct(before.fidelity)}, base-prompt accuracy ${pct(before.base)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+
+const { svd } = await decomposeModel(model, DEFAULT_SELECTION, { cacheDir: storage.cacheDir });
+const request: TrainRequest = {
+  subjects: [{ images: { data: concat(instance), shape: [instance.length, res, res, 3] }, prompt: `a sks ${concept}`, classPrompt: `a ${concept}`, identifier: 'sks', suffix: '' }],
+  priorWeight: Number(o.prior), numClassImages: Number(o.classImages), steps: Math.min(400, Number(o.steps)), batchSize: Number(o.batch),
+  lr: Number(o.lr), lr1d: 1e-6, weightDecay: 0.01, maxGradNorm: 1, seed, resolution: res, randomCrop: false, randomFlip: true,
+  parts: 'unet', mixProbability: 0.6, unmixWeight: 0, checkpointEvery: 0,
+};
+const losses: number[] = [];
+const tTrain = performance.now();
+const run = await runTraining({ model, svd, request, storage, log: (m) => console.log(`  ${m}`), onStep: (r) => { losses.push(r.loss); if (r.step % 50 === 0) console.log(`  step ${r.step}/${r.steps} loss ${avg(losses.slice(-50)).toFixed(4)} (${r.ms.toFixed(0)} ms)`); } });
+const trainS = (performance.now() - tTrain) / 1000;
+const shifts: SpectralShifts = run.shifts;
+const shiftFileBytes = encodeShiftFile(shifts).byteLength;
+const shiftOv = (await shiftOverrides(model, svd, shifts)).filter((p) => p.overrides.size > 0).map((p) => ({ part: p.part, overrides: p.overrides, key: p.key }));
+const after = await score(shiftOv);
+
+// Step time against a forward pass of the plain UNet on the same batch.
+const timing = await stepVersusForward();
+
+let full: { fidelity: number; base: number; params: number; bytes: number; trainS: number } | undefined;
+if (!o.skipFull) {
+  const settings = (await import('../server/diffusion/training/validate.ts')).validateTraining({ ...request, lr: Number(o.fullLr) }, model.sizeMultiple).settings;
+  const classImages = run.settings.priorWeight > 0 ? [await classImagesOf(run)] : [];
+  const tf = performance.now();
+  const r = await trainShifts({ model, svd, settings, classImages, fullWeights: true, onStep: (s) => { if (s.step % 50 === 0) console.log(`  full FT step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)}`); } });
+  const fullS = (performance.now() - tf) / 1000;
+  const ov: PartOverride[] = [{ part: 'unet', overrides: r.deltas, key: 'full-ft' }];
+  const sc = await score(ov);
+  const bytes = [...r.deltas.values()].reduce((a, d) => a + d.byteLength, 0);
+  full = { ...sc, params: r.trainedParameters, bytes, trainS: fullS };
+}
+
+console.log('');
+console.log(`loss (mean of 20 steps): start ${avg(losses.slice(0, 20)).toFixed(4)} → end ${avg(losses.slice(-20)).toFixed(4)}; ${losses.length} steps in ${trainS.toFixed(0)} s`);
+console.log(`step time ${timing.stepMs.toFixed(1)} ms vs UNet forward ${timing.forwardMs.toFixed(1)} ms on the same batch of ${timing.batch} (${(timing.stepMs / timing.forwardMs).toFixed(2)}×)`);
+console.log(`base-prompt accuracy before training: ${pct(before.base)}; "a sks ${concept}" before: ${pct(before.fidelity)}`);
+const rows = [
+  ['method', 'fidelity', 'base acc', 'drift (after/before)', 'params trained', 'file size', 'train s'],
+  ['spectral shifts', pct(after.fidelity), pct(after.base), ratio(after.base, before.base), String(run.result.trainedParameters), kib(shiftFileBytes), trainS.toFixed(0)],
+  ...(full ? [['full weights', pct(full.fidelity), pct(full.base), ratio(full.base, before.base), String(full.params), kib(full.bytes), full.trainS.toFixed(0)]] : []),
+];
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+for (const r of rows) console.log(r.map((v, c) => v.padEnd(widths[c])).join('  '));
+const ok = after.fidelity >= 0.7 && after.base >= 0.9 * before.base;
+console.log(`targets: fidelity ≥ 70 % ${after.fidelity >= 0.7 ? 'met' : 'NOT met'}; base accuracy ≥ 90 % of before ${after.base >= 0.9 * before.base ? 'met' : 'NOT met'}`);
+rmSync(root, { recursive: true, force: true });
+process.exit(ok ? 0 : 1);
+
+async function stepVersusForward(): Promise<{ stepMs: number; forwardMs: number; batch: number }> {
+  const t = await ShiftTrainer.create({ model, svd, settings: run.settings, classImages: [await classImagesOf(run)].filter((x) => x.length) });
+  try {
+    const { feeds } = await t.feeds(0);
+    const g = t.graph;
+    const unet = await model.session('unet');
+    const io = model.io.unet.inputNames;
+    const fwdFeeds = { [io[0]]: feeds[g.sample], [io[1]]: feeds[g.timestep.name], [io[2]]: feeds[g.text.name] };
+    const reps = 10;
+    await unet.run(fwdFeeds);
+    let s = performance.now();
+    for (let i = 0; i < reps; i++) await unet.run(fwdFeeds);
+    const forwardMs = (performance.now() - s) / reps;
+    await t.evaluate(0);
+    const saved = t.params.map((p) => p.data.slice());
+    s = performance.now();
+    const r = await trainShiftsSteps(t, reps);
+    const stepMs = (performance.now() - s) / reps;
+    t.params.forEach((p, i) => p.data.set(saved[i]));
+    void r;
+    return { stepMs, forwardMs, batch: feeds[g.sample].dims[0] };
+  } finally {
+    await t.release();
+  }
+}
+async function trainShiftsSteps(t: ShiftTrainer, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await t.outputs(i, ['train/loss', ...t.params.map((p) => `grad/${p.name}`)]);
+}
+async function classImagesOf(r: typeof run): Promise<RgbImage[]> {
+  if (r.settings.priorWeight <= 0) return [];
+  const { ensureClassImages, CLASS_IMAGE_DEFAULTS } = await import('../server/diffusion/training/index.ts');
+  const spec = { modelHash: model.contentHash, prompt: r.settings.subjects[0].classPrompt, resolution: res, ...CLASS_IMAGE_DEFAULTS };
+  return (await ensureClassImages(storage.cacheDir, spec, r.settings.numClassImages, async () => { throw new Error('class images should be cached'); }, { writeAtomic: storage.writeFileAtomic })).images;
+}
+function concat(images: RgbImage[]): Float32Array {
+  const out = new Float32Array(images.reduce((a, i) => a + i.data.length, 0));
+  let p = 0;
+  for (const i of images) { out.set(i.data, p); p += i.data.length; }
+  return out;
+}
+function avg(v: number[]): number { return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN; }
+function pct(x: number): string { return `${(x * 100).toFixed(1)} %`; }
+function ratio(a: number, b: number): string { return b > 0 ? `${((a / b) * 100).toFixed(0)} %` : 'n/a'; }
+function kib(b: number): string { return b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`; }
+
+// --- the classifier -------------------------------------------------------------------------
+// The procedural classifier of server/eval when it is there; until then a template matcher:
+// the foreground (pixels far from the border colour), scaled to its bounding box on a 12×12
+// grid, against each shape rendered the same way; the best IoU wins.
+interface Classify { source: string; shape(im: RgbImage): string }
+async function loadClassifier(): Promise<Classify> {
+  const path = '../server/eval/index.ts';
+  try {
+    const m = await import(path);
+    for (const name of ['classifyShape', 'classify', 'classifyImage']) {
+      if (typeof m[name] === 'function') {
+        return { source: `server/eval ${name}`, shape: (im) => { const r = m[name](im); return typeof r === 'string' ? r : String(r?.shape ?? r?.label ?? ''); } };
+      }
+    }
+  } catch { /* not there yet */ }
+  const G = 12;
+  const feature = (im: RgbImage): Uint8Array | null => {
+    const { width: W, height: H, data } = im;
+    const bg = [0, 0, 0];
+    let n = 0;
+    for (let i = 0; i < W * H; i++) {
+      const x = i % W, y = Math.floor(i / W);
+      if (x === 0 || y === 0 || x === W - 1 || y === H - 1) { for (let c = 0; c < 3; c++) bg[c] += data[i * 3 + c]; n++; }
+    }
+    for (let c = 0; c < 3; c++) bg[c] /= n;
+    const fg = (x: number, y: number) => Math.hypot(data[(y * W + x) * 3] - bg[0], data[(y * W + x) * 3 + 1] - bg[1], data[(y * W + x) * 3 + 2] - bg[2]) > 0.3;
+    let x0 = W, x1 = -1, y0 = H, y1 = -1, count = 0;
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (fg(x, y)) { count++; x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    if (count < 4) return null;
+    const f = new Uint8Array(G * G);
+    for (let gy = 0; gy < G; gy++) for (let gx = 0; gx < G; gx++) {
+      f[gy * G + gx] = fg(Math.min(x1, Math.floor(x0 + ((gx + 0.5) * (x1 - x0 + 1)) / G)), Math.min(y1, Math.floor(y0 + ((gy + 0.5) * (y1 - y0 + 1)) / G))) ? 1 : 0;
+    }
+    return f;
+  };
+  const templates = SHAPES.map((shape) => ({ shape, f: feature({ width: 64, height: 64, data: renderShape({ shape, color: 'white', background: 'gray', size: 'large', position: 'center' }, 64) })! }));
+  return {
+    source: 'template matcher (server/eval has no classifier yet)',
+    shape(im) {
+      const f = feature(im);
+      if (!f) return 'none';
+      let best = 'none', bestIou = -1;
+      for (const t of templates) {
+        let inter = 0, uni = 0;
+        for (let i = 0; i < f.length; i++) { inter += f[i] & t.f[i]; uni += f[i] | t.f[i]; }
+        if (inter / uni > bestIou) { bestIou = inter / uni; best = t.shape; }
+      }
+      return best;
+    },
+  };
+}
