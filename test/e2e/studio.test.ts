@@ -31,6 +31,11 @@ function testPng(w: number, h: number, seed: number): Buffer {
   return PNG.sync.write(png);
 }
 
+/** Opens a sidebar tab (a click on the open tab would close it). */
+async function showTab(id: string): Promise<void> {
+  if ((await page.locator(`[data-testid="panel-${id}"]`).count()) === 0) await page.click(`[data-testid="tab-${id}"]`);
+}
+
 async function openStudio(): Promise<void> {
   await page.goto(server.url);
   await page.waitForFunction(() => (window as never as { svdiff?: { studio?: unknown } }).svdiff?.studio !== undefined);
@@ -211,6 +216,30 @@ describe('studio in the browser', () => {
     await expect.poll(async () => (await nodeOfType(page, 'LoadImage')).widgets.image).toBe('dropped.png');
     expect(readdirSync(join(dataDir, 'input'))).toContain('dropped.png');
     expect((await nodeOfType(page, 'LoadImage')).live?.images?.[0]).toContain('filename=dropped.png');
+  });
+
+  it('copies and pastes, undoes and redoes, and bypasses nodes from the keyboard', async () => {
+    await page.click('[data-testid="new"]');
+    await showTab('nodes');
+    await page.click('[data-testid="lib-node-ImageScale"]');
+    const scale = await nodeOfType(page, 'ImageScale');
+    const title = await screenPos(page, scale.id, { title: true });
+    await page.mouse.click(title[0], title[1]);
+    await page.keyboard.press('Control+c');
+    await page.mouse.move(title[0] + 200, title[1] + 250);
+    await page.keyboard.press('Control+v');
+    await expect.poll(async () => (await nodes(page)).length).toBe(2);
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => (await nodes(page)).length).toBe(1);
+    await page.keyboard.press('Control+y');
+    await expect.poll(async () => (await nodes(page)).length).toBe(2);
+    await page.waitForTimeout(600); // not a double-click on the title (that renames the node)
+    await page.mouse.click(title[0], title[1]);
+    expect(await page.evaluate(() => Object.keys(window.svdiff.studio.canvas.selected_nodes))).toEqual([String(scale.id)]);
+    await page.keyboard.press('Control+b');
+    const modes = await page.evaluate(() => window.svdiff.studio.graph.nodes.map((n: any) => [n.id, n.mode]));
+    expect(modes).toContainEqual([scale.id, 4]);
+    expect(modes.filter((m: number[]) => m[1] === 4)).toHaveLength(1);
   });
 
   it('reconnects by itself when the server restarts', async () => {

@@ -10,11 +10,23 @@ const CHART_H = 90;
 
 type W = { name: string; y?: number; computedHeight?: number };
 
+const MODE_OVERLAY: Record<number, string> = { 2: 'rgba(20,20,20,0.55)', 4: 'rgba(150,60,200,0.35)' };
+
 export function drawLive(node: LGraphNode, ctx: CanvasRenderingContext2D): void {
-  const live = getLive(node.id);
-  if (!live || node.flags?.collapsed) return;
   const [w, h] = node.size;
   const th = LiteGraph.NODE_TITLE_HEIGHT;
+  const overlay = MODE_OVERLAY[node.mode as number];
+  if (overlay) {
+    // Muted nodes are dimmed, bypassed ones purple, as in ComfyUI.
+    ctx.save();
+    ctx.fillStyle = overlay;
+    ctx.beginPath();
+    ctx.roundRect(0, -th, w, node.flags?.collapsed ? th : h + th, 8);
+    ctx.fill();
+    ctx.restore();
+  }
+  const live = getLive(node.id);
+  if (!live || node.flags?.collapsed) return;
   ctx.save();
   let y = contentBottom(node);
   if (live.loss && live.loss.length > 0) {

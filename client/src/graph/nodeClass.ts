@@ -7,6 +7,7 @@ import type { NodeDef } from '../api/types.ts';
 import { CONTROL_VALUES, hasControlAfterGenerate, orderedInputs, type InputInfo } from './nodeSpec.ts';
 import { slotColor } from './slotColors.ts';
 import { drawLive } from './drawLive.ts';
+import { getLive } from './live.ts';
 import { makeTextareaWidget } from './textareaWidget.ts';
 
 export interface NodeEnv {
@@ -71,6 +72,23 @@ export function makeNodeClass(def: NodeDef, env: NodeEnv): typeof LGraphNode {
     override onConfigure(): void {
       const img = (this.widgets as unknown as AnyWidget[] | undefined)?.find((w) => w.options?.image_upload);
       if (img && typeof img.value === 'string' && img.value) env.showInputImage(this, img.value);
+    }
+
+    // litegraph's changeMode knows no bypass (4); the context menu's "Bypass" needs it.
+    override changeMode(modeTo: number): boolean {
+      if (modeTo !== 4) return super.changeMode(modeTo as never);
+      this.mode = 4 as never;
+      return true;
+    }
+
+    /** Output/preview images: open or download from the node's context menu. */
+    override getExtraMenuOptions(): { content: string; callback: () => void }[] {
+      const images = getLive(this.id)?.images ?? [];
+      if (images.length === 0) return [];
+      return [
+        { content: 'Open image', callback: () => void window.open(images[0], '_blank') },
+        { content: 'Download image', callback: () => downloadUrl(images[0]) },
+      ];
     }
 
     override onDrawForeground(ctx: CanvasRenderingContext2D): void {
@@ -160,3 +178,11 @@ function decimals(step: number): number {
 }
 
 export { LiteGraph };
+
+/** Saves an image URL under its `filename` (from /api/view) or the URL's last part. */
+function downloadUrl(url: string): void {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = new URL(url, location.href).searchParams.get('filename') ?? url.split('/').pop() ?? 'image.png';
+  a.click();
+}

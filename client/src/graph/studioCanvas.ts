@@ -6,7 +6,7 @@ import { ChangeTracker } from './changeTracker.ts';
 import { registerNodeTypes } from './registerNodes.ts';
 import type { NodeEnv } from './nodeClass.ts';
 import { knownSlotColors } from './slotColors.ts';
-import { onLiveChange, getLive } from './live.ts';
+import { onLiveChange, getLive, resetLive } from './live.ts';
 import { setImageLoadedHandler } from './imageCache.ts';
 import { contentBottom } from './drawLive.ts';
 import { setTextareaHost } from './textareaWidget.ts';
@@ -64,10 +64,23 @@ export class StudioCanvas {
     const mod = e.ctrlKey || e.metaKey;
     if (!mod) return false;
     const k = e.key.toLowerCase();
+    if (k === 'm') return this.toggleMode(2);
+    if (k === 'b') return this.toggleMode(4);
     if (k === 'z' && !e.shiftKey) return this.undo();
     if (k === 'y' || (k === 'z' && e.shiftKey)) return this.redo();
     return false;
   }
+  /** Ctrl+M mutes, Ctrl+B bypasses the selected nodes (again: back to normal). */
+  toggleMode(mode: 2 | 4): boolean {
+    const selected = Object.values(this.canvas.selected_nodes ?? {}) as LGraphNode[];
+    if (selected.length === 0) return false;
+    const next = selected.every((n) => n.mode === mode) ? 0 : mode;
+    for (const n of selected) n.changeMode(next as never);
+    this.canvas.setDirty(true, true);
+    this.tracker.check();
+    return true;
+  }
+
   undo(): boolean {
     const ok = this.tracker.undo();
     this.canvas.setDirty(true, true);
@@ -101,6 +114,8 @@ export class StudioCanvas {
 
   /** Loads a workflow as a new document: fresh undo history, view from the file. */
   load(w: Workflow): void {
+    // Another document: live state (errors, images) of the old one's node ids must go.
+    resetLive();
     this.graph.clear();
     this.configure(w);
     const ds = (w.extra as { ds?: { scale?: number; offset?: [number, number] } } | undefined)?.ds;
@@ -231,4 +246,6 @@ function configureLiteGraph(): void {
   LiteGraph.WIDGET_BGCOLOR = '#222';
   LiteGraph.WIDGET_OUTLINE_COLOR = '#555';
   LiteGraph.LINK_COLOR = '#9a9';
+  // "Never" mutes a node; index 4 is ComfyUI's bypass (passes inputs through by type).
+  LiteGraph.NODE_MODES = ['Always', 'On Event', 'Never', 'On Trigger', 'Bypass'] as never;
 }
