@@ -1,7 +1,8 @@
 // The shifts/ folder: listing shift files for Load Shifts, resolving names safely inside it,
 // and loading a file for a model (ours, checked by model hash; or a reference SVDiff file,
 // mapped by module path, since it carries no hash).
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Storage } from '../../nodes/define.ts';
 import { SPECTRAL_PARTS, type SpectralPart } from './layers.ts';
@@ -89,11 +90,10 @@ export async function loadShiftsForModel(path: string, model: SpectralModelRef, 
   return { shifts: decodeShiftFile(buf, expected, what) };
 }
 
-/** Size + mtime of a file (cache fingerprint: a re-saved file is read again). */
+/** SHA-256 of a shift file (cache fingerprint: a changed file is read again; shift files are small). */
 export async function fileSignature(path: string): Promise<string> {
   try {
-    const st = await stat(path);
-    return `${st.size}:${st.mtimeMs}`;
+    return createHash('sha256').update(await readFile(path)).digest('hex');
   } catch {
     return 'missing';
   }
