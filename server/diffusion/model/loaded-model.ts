@@ -195,7 +195,9 @@ export class LoadedModel {
     if (!(h > 0 && w > 0 && side % h === 0 && side % w === 0 && side / h === side / w)) {
       throw new ModelLayoutError(`vae_encoder: a ${side}×${side} image gave a ${h}×${w} latent; cannot tell the down-scaling factor`);
     }
-    const channels = r.outputNames[0] === 'latent_parameters' ? ch / 2 : ch;
+    // [mean, logvar] halves: by name, or when the UNet declares half as many channels.
+    const unetC = findValue(this.io.unet.inputs, this.io.unet.inputNames[0]).dims?.[1];
+    const channels = r.outputNames[0] === 'latent_parameters' || unetC === ch / 2 ? ch / 2 : ch;
     return { channels, downscale: side / h };
   }
 }

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { GraphBuilder, saveModel } from '../../onnx/index.ts';
 import { LoadedModel } from '../model/index.ts';
 import { randn } from '../rng.ts';
 import { decodeLatent, encodeImage } from './vae.ts';
@@ -131,5 +133,25 @@ describe('fp16 models', () => {
     const a = await sampleLatents(m, opts);
     const b = await sampleLatents(await LoadedModel.load(d2), opts);
     expect(a.samples).toEqual(b.samples);
+  });
+});
+
+describe('VAE encoders that emit latent_parameters', () => {
+  it('keep the mean half of [mean, logvar]', async () => {
+    const d = await tinyModelDir();
+    const g = new GraphBuilder();
+    g.input('sample', 'float32', ['batch', 3, 'height', 'width']);
+    const mean = g.node('SpaceToDepth', ['sample'], { blocksize: 2 });
+    const logvar = g.node('Sub', [g.node('Mul', [mean, g.scalar(0)]), g.scalar(7)]);
+    g.node('Concat', [mean, logvar], { axis: 1 }, { output: 'latent_parameters' });
+    g.output('latent_parameters', 'float32', ['batch', 24, 'h', 'w']);
+    saveModel(g.toModel(), join(d, 'vae_encoder', 'model.onnx'), { location: 'model.onnx_data' });
+    const m = await LoadedModel.load(d);
+    expect(m.io.vae_encoder.outputNames).toEqual(['latent_parameters']);
+    expect(m.latentChannels).toBe(12);
+    const img = testImage(8, 4);
+    const z = await encodeImage(m, img, { sizeStep: m.downscale });
+    expect(z.shape).toEqual([1, 12, 2, 4]);
+    expect(psnr((await decodeLatent(m, z)).data, img.data)).toBeGreaterThan(100);
   });
 });

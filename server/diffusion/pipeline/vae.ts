@@ -38,7 +38,8 @@ export async function encodeImage(model: LoadedModel, image: ImageBatch, opts: E
   const out = await r.run({ [r.inputNames[0]]: r.floatTensor(r.inputNames[0], pixels, [n, 3, H, W]) });
   const [, outC, h, w] = out.dims;
   const c = model.latentChannels;
-  const keep = r.outputNames[0] === 'latent_parameters' ? outC / 2 : outC;
+  // latent_parameters (and some latent_sample exports) hold [mean, logvar]: keep the mean.
+  const keep = r.outputNames[0] === 'latent_parameters' || outC === 2 * c ? outC / 2 : outC;
   if (keep !== c) throw new Error(`vae_encoder: produced ${keep} latent channels, expected ${c}`);
   const sf = model.vaeScalingFactor;
   const samples = new Float32Array(n * c * h * w);
