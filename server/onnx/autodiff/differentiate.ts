@@ -59,6 +59,9 @@ export function differentiateWithShapes(model: ModelProto, opts: DifferentiateOp
     if ((n.output ?? []).some((o) => o && leads.has(o))) for (const i of n.input ?? []) if (i) leads.add(i);
   }
   const relevant = (t: string) => !!t && dependent.has(t) && leads.has(t);
+  const consumerMap = new Map<string, NodeProto[]>();
+  for (const n of nodes) for (const i of n.input ?? []) if (i) { const l = consumerMap.get(i); if (l) l.push(n); else consumerMap.set(i, [n]); }
+  const consumers = (t: string) => consumerMap.get(t) ?? [];
 
   const e = new Emitter(opset, shapes, taken);
   collectConstants(out, e.floatValues);
@@ -90,7 +93,7 @@ export function differentiateWithShapes(model: ModelProto, opts: DifferentiateOp
     if (gradOut.every((x) => x === null)) continue;
     const rule = rules[node.opType ?? ''];
     if (!rule || (node.domain && node.domain !== 'ai.onnx')) throw new GradientError(node, `no gradient rule for ${node.domain ? node.domain + '.' : ''}${node.opType}`);
-    const grads = rule({ node, e, inputs: [...inputs], outputs: [...outs], gradOut, needs });
+    const grads = rule({ node, e, inputs: [...inputs], outputs: [...outs], gradOut, needs, consumers, gradOf: (t) => (relevant(t) ? gradOf(t) : null) });
     inputs.forEach((inp, i) => {
       const gi = grads[i];
       if (needs[i] && gi) {

@@ -11,6 +11,9 @@ export class Emitter {
   /** Values of small constants (initializers / Constant nodes, ≤ 64 elements) of the forward graph. */
   readonly floatValues = new Map<string, number[]>();
 
+  /** Gradients that are `src · c` for a scalar constant c (lets MatMul rules fold c into alpha). */
+  readonly scaled = new Map<string, { src: string; c: number }>();
+
   constructor(readonly opset: number, readonly shapes: ShapeMap, taken: Iterable<string>) {
     this.b = new GraphBuilder({ opset });
     this.b.reserve(taken);
@@ -32,6 +35,13 @@ export class Emitter {
     const iv = this.value(name);
     return iv && iv.length === 1 ? iv[0] : undefined;
   }
+
+  /** `g` = `src · c` when g was emitted as a product with a scalar constant. */
+  unscale(g: string): { src: string; c: number } {
+    return this.scaled.get(g) ?? { src: g, c: 1 };
+  }
+  /** x · c with c a plain number (no node when c = 1). */
+  scaleBy(x: string, c: number): string { return c === 1 ? x : this.mul(x, this.scalar(c, x)); }
 
   /** Records the static shape/dtype of an emitted tensor. */
   private note(name: string, dims: number[], dataType: number): string {

@@ -13,6 +13,10 @@ export interface RuleContext {
   gradOut: (string | null)[];
   /** Which inputs need a gradient. */
   needs: boolean[];
+  /** Forward nodes that read a tensor. */
+  consumers: (tensor: string) => NodeProto[];
+  /** Accumulated gradient of a forward tensor produced later in the graph (already final). */
+  gradOf: (tensor: string) => string | null;
 }
 
 /** Returns a gradient name (or null for zero) per input; entries for inputs not needed are ignored. */

@@ -64,6 +64,15 @@ const cases: Case[] = [
   { name: 'GroupNormalization opset 21 (per-channel scale)', build: (b) => b.node('GroupNormalization', ['x', 's', 'bias'], { num_groups: 2, epsilon: 1e-5 }), inputs: { x: f32([2, 6, 4]), s: f32([6]), bias: f32([6]) }, opts: { opset: 21 } },
   { name: 'ReduceMean opset 17 attribute, keepdims 0', build: (b) => b.node('ReduceMean', ['x'], { axes: [1, -1], keepdims: 0 }), inputs: { x: f64([2, 3, 4]) }, opts: { opset: 17 } },
   { name: 'ReduceSum axes input, all axes', build: (b) => b.node('Add', [b.node('ReduceSum', ['x', b.ints([0])], { keepdims: 1 }), b.node('ReduceSum', ['x'], { keepdims: 0 })]), inputs: { x: f64([2, 3]) } },
+  { name: 'attention: scaled scores, Softmax feeding MatMul', inputs: { q: f32([2, 2, 5, 3]), k: f32([2, 2, 4, 3]), v: f32([2, 2, 4, 3]) }, build: (b) => {
+    const sc = b.node('Mul', [b.node('MatMul', ['q', b.node('Transpose', ['k'], { perm: [0, 1, 3, 2] })]), b.constant([0.577], [], 'float32')]);
+    return b.node('MatMul', [b.node('Softmax', [b.node('Div', [sc, b.constant([1.3], [], 'float32')])], { axis: -1 }), 'v']);
+  } },
+  { name: 'torch GroupNorm form (InstanceNormalization with unit constants)', inputs: { x: f32([2, 6, 3, 3]), w: f32([6, 1, 1]) }, build: (b) => {
+    const r = b.node('Reshape', ['x', b.ints([2, 3, -1])]);
+    const n = b.node('InstanceNormalization', [r, b.constant([1, 1, 1], [3], 'float32'), b.constant([0, 0, 0], [3], 'float32')], { epsilon: 1e-5 });
+    return b.node('Mul', [b.node('Reshape', [n, b.ints([2, 6, 3, 3])]), 'w']);
+  } },
   // data movement
   { name: 'Reshape/Flatten', build: (b) => b.node('Flatten', [b.node('Reshape', ['x', b.ints([3, -1, 2])])], { axis: 2 }), inputs: { x: f64([2, 3, 4]) } },
   { name: 'Transpose', build: un('Transpose', { perm: [2, 0, 1] }), inputs: { x: f64([2, 3, 4]) } },

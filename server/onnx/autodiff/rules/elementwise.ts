@@ -12,10 +12,29 @@ const unary = (local: (ctx: Parameters<GradRule>[0], g: string) => string): Grad
 export const Add: GradRule = ({ e, inputs: [a, b], gradOut: [g] }) => [e.reduceTo(g!, e.shape(a)), e.reduceTo(g!, e.shape(b))];
 export const Sub: GradRule = ({ e, inputs: [a, b], gradOut: [g], needs }) => [
   e.reduceTo(g!, e.shape(a)), needs[1] ? e.reduceTo(e.neg(g!), e.shape(b)) : null];
-export const Mul: GradRule = ({ e, inputs: [a, b], gradOut: [g], needs }) => [
-  needs[0] ? e.reduceTo(e.mul(g!, b), e.shape(a)) : null,
-  needs[1] ? e.reduceTo(e.mul(g!, a), e.shape(b)) : null];
+/** g · c for a scalar constant c, tagged so that consuming MatMul rules can fold c into alpha. */
+function scaledGrad(e: Parameters<GradRule>[0]['e'], g: string, cName: string, c: number, x: string): string | null {
+  if (!sameShape(e.shape(g), e.shape(x))) return null;
+  const out = e.mul(g, cName);
+  e.scaled.set(out, { src: g, c });
+  return out;
+}
+function sameShape(a: number[], b: number[]) { return a.length === b.length && a.every((d, i) => d === b[i]); }
+const scalarConst = (e: Parameters<GradRule>[0]['e'], name: string) => (e.shape(name).reduce((x, y) => x * y, 1) === 1 ? e.constant(name) : undefined);
+
+export const Mul: GradRule = ({ e, inputs: [a, b], gradOut: [g], needs }) => {
+  const cb = needs[0] ? scalarConst(e, b) : undefined;
+  const ca = needs[1] ? scalarConst(e, a) : undefined;
+  return [
+    needs[0] ? (cb !== undefined ? scaledGrad(e, g!, b, cb, a) : null) ?? e.reduceTo(e.mul(g!, b), e.shape(a)) : null,
+    needs[1] ? (ca !== undefined ? scaledGrad(e, g!, a, ca, b) : null) ?? e.reduceTo(e.mul(g!, a), e.shape(b)) : null];
+};
 export const Div: GradRule = ({ e, inputs: [a, b], outputs: [y], gradOut: [g], needs }) => {
+  const cb = !needs[1] ? scalarConst(e, b) : undefined;
+  if (cb !== undefined && cb !== 0) {
+    const r = scaledGrad(e, g!, e.scalar(1 / cb, a), 1 / cb, a);
+    if (r) return [r, null];
+  }
   const gOverB = e.div(g!, b);
   return [needs[0] ? e.reduceTo(gOverB, e.shape(a)) : null,
     needs[1] ? e.reduceTo(e.neg(e.mul(gOverB, y)), e.shape(b)) : null];

@@ -28,10 +28,13 @@ export const MatMul: GradRule = ({ e, inputs: [a, b], gradOut: [g], needs }) => 
   let g2 = g!;
   if (sa.length === 1) g2 = e.reshape(g2, [...gs.slice(0, -1), 1, gs[gs.length - 1]]);
   if (sb.length === 1) g2 = e.reshape(g2, [...e.shape(g2), 1]);
+  // A gradient that is (src · c) for a scalar c: multiply the smaller products instead.
+  let c = 1;
+  if (g2 === g) { const u = e.unscale(g!); g2 = u.src; c = u.c; }
   const gs2 = e.shape(g2);
   let ga: string | null = null, gb: string | null = null;
   if (needs[0]) {
-    const r = e.reduceTo(matmul(e, g2, e.transpose(b2, swapLast(sb2.length))), sa2);
+    const r = e.reduceTo(e.scaleBy(matmul(e, g2, e.transpose(b2, swapLast(sb2.length))), c), sa2);
     ga = e.reshape(r, sa);
   }
   if (needs[1]) {
@@ -40,9 +43,9 @@ export const MatMul: GradRule = ({ e, inputs: [a, b], gradOut: [g], needs }) => 
       // Weight gradient of a linear layer: one GEMM over all rows, no batched temporaries.
       const rows = sa2.slice(0, -1).reduce((x, y) => x * y, 1);
       const af = e.reshape(a2, [rows, k]), gf = e.reshape(g2, [rows, n]);
-      gb = e.op('Gemm', [af, gf], { transA: 1 }, [k, n], e.dtype(a));
+      gb = e.op('Gemm', [af, gf], { transA: 1, alpha: c }, [k, n], e.dtype(a));
     } else {
-      gb = e.reduceTo(matmul(e, e.transpose(a2, swapLast(sa2.length)), g2), sb2);
+      gb = e.reduceTo(e.scaleBy(matmul(e, e.transpose(a2, swapLast(sa2.length)), g2), c), sb2);
     }
     gb = e.reshape(gb, sb);
   }

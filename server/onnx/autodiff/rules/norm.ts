@@ -4,8 +4,22 @@ import { attrFloat, attrInt } from '../attrs.ts';
 import type { Emitter } from '../emitter.ts';
 import { GradientError, type GradRule } from '../rule.ts';
 
-export const Softmax: GradRule = ({ e, node, outputs: [y], gradOut: [g] }) => {
-  const axis = attrInt(node, 'axis', -1);
+export const Softmax: GradRule = ({ e, node, outputs: [y], gradOut: [g], consumers, gradOf }) => {
+  const r = e.shape(y).length;
+  let axis = attrInt(node, 'axis', -1);
+  if (axis < 0) axis += r;
+  // Attention: when y only feeds O = y @ V, Σⱼ gᵢⱼ yᵢⱼ = Σ_d dOᵢ_d Oᵢ_d, a reduction over the
+  // head dim instead of the (much larger) key axis.
+  const cons = consumers(y);
+  if (axis === r - 1 && r >= 2 && cons.length === 1 && cons[0].opType === 'MatMul' && cons[0].input![0] === y && cons[0].input![1] !== y) {
+    const o = cons[0].output![0];
+    const dO = gradOf(o);
+    const so = e.shape(o), sy = e.shape(y);
+    if (dO && so.length === r && so.slice(0, -1).every((d, i) => d === sy[i])) {
+      const rs = e.reduceSum(e.mul(dO, o), [-1], true);
+      return [e.mul(y, e.sub(g!, rs))];
+    }
+  }
   const gy = e.mul(g!, y);
   return [e.sub(gy, e.mul(y, e.reduceSum(gy, [axis], true)))];
 };
@@ -70,10 +84,22 @@ export const LayerNormalization: GradRule = ({ e, node, inputs: [x, scale, bias]
   ];
 };
 
-export const InstanceNormalization: GradRule = ({ e, node, inputs: [x, scale, bias], gradOut: [g], needs }) => {
+export const InstanceNormalization: GradRule = ({ e, node, inputs: [x, scale, bias], outputs: [y], gradOut: [g], needs }) => {
   const s = e.shape(x);
   const axes = s.slice(2).map((_, i) => i + 2);
   const bshape = [s[1], ...axes.map(() => 1)];
+  const eps = attrFloat(node, 'epsilon', 1e-5);
+  const sv = e.floatValues.get(scale), bv = e.floatValues.get(bias);
+  if (!needs[1] && !needs[2] && sv?.every((v) => v === 1) && bv?.every((v) => v === 0)) {
+    // torch's GroupNorm export: unit scale, zero bias, so the output is x̂ itself. The std
+    // follows from q = mean(x̂·x) = var/σ with σ² = var + eps: σ = (q + √(q² + 4·eps)) / 2.
+    const q = e.reduceMean(e.mul(y, x), axes, true);
+    const sigma = e.mul(e.add(q, e.un('Sqrt', e.add(e.mul(q, q), e.scalar(4 * eps, x)))), e.scalar(0.5, x));
+    const invstd = e.un('Reciprocal', sigma);
+    const m1 = e.reduceMean(g!, axes, true);
+    const m2 = e.reduceMean(e.mul(g!, y), axes, true);
+    return [e.mul(e.sub(e.sub(g!, m1), e.mul(y, m2)), invstd), null, null];
+  }
   const { xhat, backward } = normalise(e, x, axes, attrFloat(node, 'epsilon', 1e-5));
   return [
     needs[0] ? backward(e.mul(g!, e.reshape(scale, bshape))) : null,
