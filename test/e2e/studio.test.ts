@@ -89,8 +89,9 @@ describe('studio in the browser', () => {
     await page.click('[data-testid="lib-node-SaveImage"]');
     const canvas = await page.locator('[data-testid="canvas"]').boundingBox();
     await page.mouse.dblclick(canvas!.x + 300, canvas!.y + 600);
+    await page.waitForSelector('.litesearchbox input');
     await page.keyboard.type('Image Grid', { delay: 20 });
-    await page.waitForTimeout(200);
+    await page.waitForSelector('.litesearchbox .lite-search-item');
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await nodes(page)).map((n) => n.type).sort()).toEqual(['ImageGrid', 'LoadImages', 'SaveImage']);
 
@@ -103,9 +104,14 @@ describe('studio in the browser', () => {
     await moveNode(page, save.id, [canvas!.x + 720, canvas!.y + 80]);
     await connect(page, load.id, 0, grid.id, 0);
     await connect(page, grid.id, 0, save.id, 0);
+    // A widget takes a link too: the folder's image count drives the grid's columns.
+    const columns = grid.inputs.findIndex((i) => i.name === 'columns');
+    await connect(page, load.id, 1, grid.id, columns);
     const linked = await nodes(page);
     expect(linked.find((n) => n.id === grid.id)!.inputs[0].link).not.toBeNull();
+    expect(linked.find((n) => n.id === grid.id)!.inputs[columns].link).not.toBeNull();
     expect(linked.find((n) => n.id === save.id)!.inputs[0].link).not.toBeNull();
+    const sent = page.waitForRequest((r) => r.url().endsWith('/api/prompt') && r.method() === 'POST');
 
     // Record what the live view gets while the prompt runs.
     await page.evaluate(() => {
@@ -114,6 +120,9 @@ describe('studio in the browser', () => {
       for (const t of ['executing', 'progress', 'executed', 'execution_success']) w.svdiff.api.on(t, (d) => w.seen.push([t, d]));
     });
     await page.click('[data-testid="queue"]');
+    const body = JSON.parse((await sent).postData()!);
+    expect(body.prompt[String(grid.id)].inputs).toEqual({ images: [String(load.id), 0], columns: [String(load.id), 1], padding: 0 });
+    expect(body.extra_data.extra_pnginfo.workflow.nodes).toHaveLength(3);
     await page.waitForFunction(() => (window as never as { seen: [string][] }).seen.some((e) => e[0] === 'execution_success'), undefined, { timeout: 60_000 });
     const seen = (await page.evaluate(() => (window as never as { seen: unknown[] }).seen)) as [string, { node: string; value: number; max: number }][];
     const progress = seen.filter(([t, d]) => t === 'progress' && d.node === String(load.id));

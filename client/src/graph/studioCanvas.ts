@@ -155,7 +155,8 @@ export class StudioCanvas {
     if (!node) return undefined;
     const at = pos ?? this.viewCentre();
     let x = at[0] - node.size[0] / 2;
-    let y = at[1] - node.size[1] / 2;
+    // Without an explicit spot, tops align so that the cascade below sees a pile-up.
+    let y = pos ? at[1] - node.size[1] / 2 : at[1] - 150;
     // Nodes added at the same spot cascade instead of hiding each other.
     while (!pos && this.graph.nodes.some((n) => Math.abs(n.pos[0] - x) < 20 && Math.abs(n.pos[1] - y) < 20)) {
       x += 30;
