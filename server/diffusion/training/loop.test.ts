@@ -91,4 +91,13 @@ describe('spectral-shift training loop (tiny embedded model)', () => {
       await t.release();
     }
   }, 120_000);
+
+  it('unet+text_encoder: one graph, δ of both parts get gradients', async () => {
+    const { model, svdTe } = await tinyModel();
+    const r = await trainShifts({ model, svd: svdTe, settings: tinySettings({ steps: 3, parts: 'unet+text_encoder' }) });
+    const moved = (part: string) => [...svdTe.layers.values()].filter((l) => l.part === part && l.kind !== 'norm').some((l) => r.deltas.get(l.name)!.some((v) => v !== 0));
+    expect(moved('unet')).toBe(true);
+    expect(moved('text_encoder')).toBe(true);
+    expect(r.trainedParameters).toBe([...svdTe.layers.values()].reduce((a, l) => a + l.k, 0));
+  }, 120_000);
 });
