@@ -8,7 +8,8 @@ import CombineShifts from './combine-shifts.ts';
 import type { NodeContext, Storage } from './define.ts';
 import { LoadedModel } from '../server/diffusion/index.ts';
 import { TINY_TEST_CONFIG, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
-import { tempStorage, testContext } from '../server/image/testing.ts';
+import { testContext } from '../server/image/testing.ts';
+import { tempModelStorage } from '../server/spectral/test-storage.ts';
 import { makeShifts, parseSafetensors, svdCacheDir, type SpectralShifts, type SvdValue } from '../server/spectral/index.ts';
 
 let storage: Storage;
@@ -22,7 +23,7 @@ function ctx(): NodeContext & { logs: string[]; progressCalls: [number, number][
 }
 
 beforeAll(async () => {
-  ({ storage, cleanup } = tempStorage());
+  ({ storage, cleanup } = tempModelStorage());
   await writeEmbeddedModel(join(storage.modelsDir, 'tiny'), TINY_TEST_CONFIG, { seed: 1 });
   await writeEmbeddedModel(join(storage.modelsDir, 'tiny2'), TINY_TEST_CONFIG, { seed: 2 });
   model = await LoadedModel.load(join(storage.modelsDir, 'tiny'));

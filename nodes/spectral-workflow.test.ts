@@ -14,7 +14,7 @@ import type { ApiPrompt, NodeDefinition, Storage } from './define.ts';
 import { OutputCache, executePrompt, validatePrompt } from '../server/engine/index.ts';
 import { LoadedModel } from '../server/diffusion/index.ts';
 import { TINY_TEST_CONFIG, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
-import { tempStorage } from '../server/image/testing.ts';
+import { tempModelStorage } from '../server/spectral/test-storage.ts';
 import { decomposeModel, encodeShiftFile, makeShifts, parseSafetensors, f32FromBytes } from '../server/spectral/index.ts';
 
 const registry = new NodeRegistry([LoadModel, SVDDecompose, LoadShifts, SaveShifts, CombineShifts] as unknown as NodeDefinition[]);
@@ -24,7 +24,7 @@ let hash: string;
 let attnLayers: [string, number][];
 
 beforeAll(async () => {
-  ({ storage, cleanup } = tempStorage());
+  ({ storage, cleanup } = tempModelStorage());
   await writeEmbeddedModel(join(storage.modelsDir, 'tiny'), TINY_TEST_CONFIG, { seed: 5 });
   const m = await LoadedModel.load(join(storage.modelsDir, 'tiny'));
   hash = m.contentHash;
