@@ -193,6 +193,16 @@ export async function run(): Promise<void> {
     `ml-matrix on the shapes it finished: ${mlMeasured.toFixed(0)} s × counts vs ours ${oursOnMeasured.toFixed(0)} s (${(mlMeasured / oursOnMeasured).toFixed(1)}×); whole UNet extrapolated: ${(mlMeasured + mlExtrapolated).toFixed(0)} s vs ours ${sec(total)} s (${((mlMeasured + mlExtrapolated) / (total / 1000)).toFixed(0)}×)`,
   );
 
+  let cacheBytes = 0;
+  let weightBytes = 0;
+  for (const l of layers) {
+    if (!l.matrix) continue;
+    const [m, n] = l.matrix;
+    const k = Math.min(m, n);
+    cacheBytes += (m * k + k + n * k) * 4;
+    weightBytes += m * n * 4;
+  }
+  console.log(`SVD cache on disk for the whole UNet (U, S, V as F32): ${(cacheBytes / 1e9).toFixed(2)} GB (the 2-D weights themselves: ${(weightBytes / 1e9).toFixed(2)} GB)`);
   const unet = shiftFileFigures('SD 1.5 UNet shifts', layers);
   const clip = shiftFileFigures('CLIP ViT-L/14 text encoder shifts (incl. token/position embeddings)', clipTextLayers());
   shiftFileFigures('CLIP ViT-L/14 text encoder shifts (without embeddings)', clipTextLayers({ embeddings: false }));

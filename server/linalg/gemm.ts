@@ -31,7 +31,12 @@ function session(spec: GemmSpec): Promise<ort.InferenceSession> {
   const key = JSON.stringify(spec);
   let s = sessions.get(key);
   if (!s) {
-    const opts: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' };
+    const opts: ort.InferenceSession.SessionOptions = {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'disabled',
+      // Many short runs: idle pool threads must sleep, not spin (spinning burns the other core).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    };
     if (threads > 0) opts.intraOpNumThreads = threads;
     s = ort.InferenceSession.create(gemmModelBytes(spec), opts);
     sessions.set(key, s);
@@ -42,7 +47,7 @@ function session(spec: GemmSpec): Promise<ort.InferenceSession> {
 /** Below this many multiply-adds the JS loop wins over a session call. */
 const ORT_MIN_WORK = 1 << 18;
 /** Matrix–vector products go to ORT only when large: its per-call cost is ~0.1–1 ms. */
-const ORT_MIN_GEMV = 600 * 600;
+const ORT_MIN_GEMV = 200 * 200;
 
 export async function gemm(a: GemmArgs): Promise<Float64Array> {
   const { m, k, n } = a;
