@@ -11,7 +11,7 @@ import { encodeText, LoadedModel, previewPng, randn, sampleLatents, wantsPreview
 import { ort } from '../server/onnx/index.ts';
 
 const STEPS = 50;
-const ROUNDS = 5;
+const ROUNDS = 7;
 
 async function openModel(): Promise<{ model: LoadedModel; cleanup: () => void; source: string }> {
   const shipped = join(import.meta.dirname, '..', 'models', 'svdiff-shapes');

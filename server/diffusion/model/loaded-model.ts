@@ -173,7 +173,7 @@ export class LoadedModel {
           [sample]: r.floatTensor(sample, new Float32Array(g.latentChannels * side * side), [1, g.latentChannels, side, side]),
           [timestep]: r.timestepTensor(timestep, 1, 1),
           [text]: embeds,
-        });
+        }, { quiet: true });
         return side;
       } catch (e) {
         last = (e as Error).message.split('\n')[0];

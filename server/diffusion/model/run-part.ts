@@ -69,10 +69,10 @@ export class PartRunner {
     }
   }
 
-  /** Runs the part; returns its first PART_IO output as float32. */
-  async run(feeds: Record<string, ort.Tensor>): Promise<FloatTensor> {
+  /** Runs the part; returns its first PART_IO output as float32. `quiet`: ORT logs nothing (probes expected to fail). */
+  async run(feeds: Record<string, ort.Tensor>, opts: { quiet?: boolean } = {}): Promise<FloatTensor> {
     const name = this.outputNames[0];
-    const out = await this.session.run(feeds, [name]);
+    const out = opts.quiet ? await this.session.run(feeds, [name], { logSeverityLevel: 4 }) : await this.session.run(feeds, [name]);
     return toFloat(this.part, name, out[name]);
   }
 }
