@@ -114,6 +114,11 @@ describe('SaveShifts / LoadShifts', () => {
     );
     const otherSvd = (await SVDDecompose.run({ model: other, parts: 'unet', layers: 'all', name_filter: '' }, ctx())).outputs[0] as SvdValue;
     await expect(LoadShifts.run({ model, shift_file: 'mine.safetensors', svd: otherSvd }, ctx())).rejects.toThrow(/^LoadShifts: input "svd": the SVD input was made for model/);
+    // A selection that lacks some of the file's layers is named as such.
+    const attnOnly = (await decompose('unet', 'attention')).svd;
+    await expect(LoadShifts.run({ model, shift_file: 'mine.safetensors', svd: attnOnly }, ctx())).rejects.toThrow(
+      /^LoadShifts: input "svd": "mine\.safetensors" has shifts for layers outside the SVD input's selection \(unet, attention\): conv_in, .*\(84 in all\)/,
+    );
   });
 
   it('every bad file is a clear error naming the node, the input and (where it applies) the layer', async () => {

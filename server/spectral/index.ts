@@ -4,6 +4,7 @@ export * from './shifts.ts';
 export * from './shift-file.ts';
 export * from './combine.ts';
 export * from './svd-cache.ts';
+export * from './sd15-layers.ts';
 export { parseSafetensors, serializeSafetensors, f32FromBytes, SafetensorsError, type SafetensorsFile, type SafetensorsTensor } from './safetensors.ts';
 export { findSpectralLayers, moduleName, weightValues, SPECTRAL_PARTS, type SpectralLayer, type SpectralPart, type LayerKind } from './layers.ts';
 export {

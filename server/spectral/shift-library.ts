@@ -74,6 +74,13 @@ export async function loadShiftsForModel(path: string, model: SpectralModelRef, 
   if (svd) {
     if (svd.modelHash !== model.contentHash) throw new ShiftFileError(`the SVD input was made for model ${svd.modelHash}, the model is ${model.contentHash}`);
     layers = svdLayerLengths(svd);
+    const outside = keys.map((k) => k.replace(/\.delta$/, '')).filter((n) => !layers.has(n));
+    const inModel = new Set(modelLayers(model, SPECTRAL_PARTS).map((l) => l.name));
+    const selectionOnly = outside.filter((n) => inModel.has(n));
+    if (selectionOnly.length) {
+      const shown = selectionOnly.slice(0, 5).join(', ') + (selectionOnly.length > 5 ? `, … (${selectionOnly.length} in all)` : '');
+      throw new ShiftFileError(`${what} has shifts for layers outside the SVD input's selection (${svd.selection.parts.join('+')}, ${svd.selection.layers}${svd.selection.nameFilter ? `, filter ${JSON.stringify(svd.selection.nameFilter)}` : ''}): ${shown}; connect an SVD that includes them, or leave svd unconnected`);
+    }
   } else {
     const all = modelLayers(model, SPECTRAL_PARTS);
     const named = new Set(keys.map((k) => k.replace(/\.delta$/, '')));
