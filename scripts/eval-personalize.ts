@@ -15,8 +15,7 @@ import { renderShape, type ShapeAttrs } from '../server/diffusion/datasets/shape
 import { BASE_SHAPES, COLORS } from '../server/diffusion/datasets/vocabulary.ts';
 import { backgroundsFor } from '../server/diffusion/datasets/palette.ts';
 import { batchFrames, type RgbImage } from '../server/image/index.ts';
-import { decomposeModel, DEFAULT_SELECTION, encodeShiftFile, type SpectralShifts } from '../server/spectral/index.ts';
-import { shiftOverrides } from '../server/spectral/bake.ts';
+import { decomposeModel, DEFAULT_SELECTION, encodeShiftFile, shiftOverrides, type SpectralShifts } from '../server/spectral/index.ts';
 import { runTraining, ShiftTrainer, trainShifts, type TrainRequest } from '../server/diffusion/training/index.ts';
 import { SHAPES } from '../server/diffusion/datasets/vocabulary.ts';
 
