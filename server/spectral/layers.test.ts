@@ -31,6 +31,14 @@ describe('findSpectralLayers', () => {
     expect(findSpectralLayers(g.toModel(), 'unet')).toEqual([]);
   });
 
+  it('a linear with one output is a matrix (k = 1), not a norm scale', () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', 'float32', [2, 4]);
+    g.node('MatMul', [x, g.initializer('head.weight', [1, 2, 3, 4], [4, 1])], {}, { output: 'y' });
+    g.output('y', 'float32', [2, 1]);
+    expect(findSpectralLayers(g.toModel(), 'unet').map((l) => [l.name, l.kind, l.k])).toEqual([['head', 'matrix', 1]]);
+  });
+
   it('names layers by module path, from the initializer or the torch node name', () => {
     expect(moduleName('down_blocks.0.resnets.0.conv1.weight')).toBe('down_blocks.0.resnets.0.conv1');
     expect(moduleName('onnx::MatMul_1234', { name: '/down_blocks.0/attentions.0/transformer_blocks.0/attn2/to_k/MatMul' })).toBe(

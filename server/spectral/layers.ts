@@ -78,17 +78,19 @@ export function findSpectralLayers(model: ModelProto, part: SpectralPart): Spect
     if (uses.length === 0) continue;
     const first = Math.min(...uses.map((u) => order.get(u.node) ?? 0));
     const base = { part, initializer: name, shape: dims, dataType: t.dataType ?? DataType.FLOAT };
-    if (dims.length >= 2 && dims.every((d) => d > 0)) {
-      const m = matrixUse(name, dims.length, consumers);
-      if (m || isNamedWeight(name)) {
-        const rows = dims[0];
-        const cols = dims.slice(1).reduce((a, b) => a * b, 1);
-        const kind: LayerKind = dims.length === 2 ? 'matrix' : 'conv';
-        found.push({ layer: { ...base, kind, rows, cols, k: Math.min(rows, cols), use: m?.use ?? 'named weight' }, user: m?.node, first });
-      }
-    } else if (dims.length === 1 && dims[0] > 1) {
-      const n = normUse(name, consumers, producer) ?? (/norm[^./]*\.weight$/i.test(name) ? { use: 'named norm scale', node: undefined } : null);
-      if (n) found.push({ layer: { ...base, kind: 'norm', rows: 1, cols: dims[0], k: 1, use: n.use }, user: n.node, first });
+    if (dims.some((d) => d <= 0)) continue;
+    const size = dims.reduce((a, b) => a * b, 1);
+    // A scale torch's constant folding left as [C, 1, 1] (Unsqueeze folded away) is still a vector.
+    const vector = dims.length >= 1 && size > 1 && dims.filter((d) => d !== 1).length === 1;
+    const m = dims.length >= 2 ? matrixUse(name, dims.length, consumers) : null;
+    const n = m || !vector ? null : normUse(name, consumers, producer) ?? (/norm[^./]*\.weight$/i.test(name) ? { use: 'named norm scale', node: undefined } : null);
+    if (n) {
+      found.push({ layer: { ...base, kind: 'norm', rows: 1, cols: size, k: 1, use: n.use }, user: n.node, first });
+    } else if (m || (dims.length >= 2 && isNamedWeight(name))) {
+      const rows = dims[0];
+      const cols = size / rows;
+      const kind: LayerKind = dims.length === 2 ? 'matrix' : 'conv';
+      found.push({ layer: { ...base, kind, rows, cols, k: Math.min(rows, cols), use: m?.use ?? 'named weight' }, user: m?.node, first });
     }
   }
   found.sort((a, b) => a.first - b.first);

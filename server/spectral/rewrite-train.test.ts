@@ -186,3 +186,31 @@ describe('training form on float16 weights', () => {
     expect(moved.y.data).not.toEqual(base.y.data);
   });
 });
+
+describe('constant-folded GroupNorm scale ([C, 1, 1], as torch exports SD)', () => {
+  it('is a norm layer named from its Mul node; δ = 0 exact, δ scales it by ReLU(‖w‖ + δ)/‖w‖', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', 'float32', [1, 4, 2, 2]);
+    const shape = g.node('Shape', [x]);
+    const grouped = g.node('Reshape', [x, g.ints([0, 2, -1])]);
+    const normed = g.node('Reshape', [g.node('InstanceNormalization', [grouped, g.constant([1, 1], [2]), g.constant([0, 0], [2])], { epsilon: 1e-5 }), shape]);
+    const w = Float32Array.of(0.5, -1, 2, 1.5);
+    g.initializer('onnx::Mul_5', w, [4, 1, 1]);
+    g.node('Mul', [normed, 'onnx::Mul_5'], {}, { name: '/blk/norm1/Mul', output: 'y' });
+    g.output('y', 'float32', [1, 4, 2, 2]);
+    const model = g.toModel();
+    const { svd } = await decomposeGraph(model, 'unet', 'h');
+    const l = svd.layers.get('blk.norm1')!;
+    expect([l.kind, l.rows, l.cols, l.k, l.shape]).toEqual(['norm', 1, 4, 1, [4, 1, 1]]);
+    const tg = addSpectralShifts(model, svd, 'unet');
+    tg.model.graph!.output!.push(makeValueInfo(tg.shiftedWeights.get('blk.norm1')!, 'float32'));
+    const xs = f32(randomValues(16, 3), [1, 4, 2, 2]);
+    const base = await run(model, { x: xs });
+    const zero = await run(tg.model, { x: xs, 'delta/blk.norm1': f32(Float32Array.of(0), [1]) });
+    expect(zero.y.data).toEqual(base.y.data);
+    const moved = (await run(tg.model, { x: xs, 'delta/blk.norm1': f32(Float32Array.of(1), [1]) }))[tg.shiftedWeights.get('blk.norm1')!];
+    expect(moved.dims).toEqual([4, 1, 1]);
+    const norm = Math.hypot(...w);
+    (moved.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo((w[i] * (norm + 1)) / norm, 5));
+  });
+});

@@ -80,10 +80,11 @@ function shiftedWeight(b: GraphBuilder, l: SvdLayer, delta: string, s: string, d
   const d = node('Sub', [node('Relu', [node('Add', [S, node('Mul', [delta, s])])]), S]);
   let w = l.initializer;
   if (dataType !== DataType.FLOAT) w = node('Cast', [w], { to: DataType.FLOAT });
-  const w2d = l.shape.length === 2 ? w : node('Reshape', [w, b.ints([l.rows, l.cols])]);
+  const is2d = l.shape.length === 2 && l.shape[0] === l.rows && l.shape[1] === l.cols;
+  const w2d = is2d ? w : node('Reshape', [w, b.ints([l.rows, l.cols])]);
   // W + (U·diag(d))·Vᵀ in one Gemm (C = W, β = 1: C + 0 = C exactly).
   let wd = node('Gemm', [node('Mul', [U, d]), V, w2d], { transB: 1 });
-  if (l.shape.length !== 2) wd = node('Reshape', [wd, b.ints(l.shape)]);
+  if (!is2d) wd = node('Reshape', [wd, b.ints(l.shape)]);
   if (dataType !== DataType.FLOAT) wd = node('Cast', [wd], { to: dataType });
   return wd;
 }
