@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../diffusion/model/index.ts';
 import { latentShape, TINY_TEST_CONFIG, writeEmbeddedModel } from '../diffusion/embedded/index.ts';
 import { createSession, ort } from '../onnx/index.ts';
-import { shiftOverrides, shiftedWeight, ShiftApplyError } from './bake.ts';
+import { shiftOverrides, shiftOverridesKeys, shiftedWeight, ShiftApplyError } from './bake.ts';
 import { partGraph, readWeight } from './model-layers.ts';
 import { addSpectralShifts } from './rewrite-train.ts';
 import { makeShifts, zeroShifts } from './shifts.ts';
@@ -69,8 +69,9 @@ describe('shiftOverrides (inference form)', () => {
         expect(max, name).toBeLessThan(1e-4);
       }
     }
-    // Other keys for other shifts or scales; the same key for the same ones.
+    // Other keys for other shifts or scales; the same key for the same ones, also without baking.
     expect((await shiftOverrides(model, svd, shifts, 0.7))[0].key).toBe(parts[0].key);
+    expect(await shiftOverridesKeys(model, undefined, shifts, 0.7)).toEqual(parts.map(({ part, key }) => ({ part, key })));
     expect((await shiftOverrides(model, svd, shifts, 0.8))[0].key).not.toBe(parts[0].key);
   });
 

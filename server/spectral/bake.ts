@@ -24,6 +24,8 @@ export interface BakeOptions {
   /** Data folder's cache/: factors missing from `svd` are loaded from / saved to cache/svd/<modelHash>/. */
   cacheDir?: string;
   signal?: AbortSignal;
+  /** Only check the shifts and compute the keys (no weights read, no overrides). */
+  keysOnly?: boolean;
 }
 
 export class ShiftApplyError extends Error {
@@ -57,13 +59,14 @@ export async function shiftOverrides(model: SpectralModelRef, svd: SvdValue | un
       if (!Number.isFinite(delta[i])) throw new ShiftApplyError(`layer "${name}": δ[${i}] is ${delta[i]}`);
     }
     if (scale === 0 || delta.every((v) => v === 0)) continue;
+    keyed.get(layer.part)!.push([name, delta]);
+    if (opts.keysOnly) continue;
     const factors: SvdLayer = 'U' in layer ? (layer as SvdLayer) : (await layerFactors(layer, (l) => readWeight(model, l), cache)).factors;
     const wd = await shiftedWeight(factors, readWeight(model, layer), delta, scale);
     if (!wd) continue;
     const entry = result.get(layer.part)!;
     entry.overrides.set(layer.initializer, wd);
     entry.layers.push(name);
-    keyed.get(layer.part)!.push([name, delta]);
   }
   for (const [part, entry] of result) entry.key = overridesKey(model.contentHash, part, scale, keyed.get(part)!);
   return [...result.values()];
@@ -91,6 +94,14 @@ export async function shiftedWeight(f: SvdLayer, w: Float32Array, delta: Float32
   for (let i = 0; i < f.cols; i++) for (let j = 0; j < p; j++) B[i * p + j] = f.V[i * f.k + keep[j]];
   const sum = await gemm({ A, B, m: f.rows, k: p, n: f.cols, transB: true, C: Float64Array.from(w) });
   return Float32Array.from(sum);
+}
+
+/**
+ * The keys shiftOverrides would give, without baking anything (cheap): a caller holding a
+ * session for a key can skip the bake. '' for a part with nothing to change.
+ */
+export async function shiftOverridesKeys(model: SpectralModelRef, svd: SvdValue | undefined, shifts: SpectralShifts, scale = 1): Promise<{ part: SpectralPart; key: string }[]> {
+  return (await shiftOverrides(model, svd, shifts, scale, { keysOnly: true })).map(({ part, key }) => ({ part, key }));
 }
 
 function overridesKey(modelHash: string, part: string, scale: number, layers: [string, Float32Array][]): string {

@@ -18,5 +18,5 @@ export {
 } from './svd-model.ts';
 export { addSpectralShifts, zeroDeltaFeeds, DELTA_PREFIX, type TrainRewriteOptions, type SpectralTrainGraph } from './rewrite-train.ts';
 export { listShiftFiles, shiftSavePath, loadShiftsForModel, fileSignature, SHIFT_EXT, type LoadedShiftFile } from './shift-library.ts';
-export { shiftOverrides, shiftedWeight, ShiftApplyError, type PartOverrides, type BakeOptions } from './bake.ts';
+export { shiftOverrides, shiftOverridesKeys, shiftedWeight, ShiftApplyError, type PartOverrides, type BakeOptions } from './bake.ts';
 export type {} from './sockets.ts';
