@@ -95,6 +95,8 @@ const cases: Case[] = [
   // convolution
   { name: 'Conv 2-D stride 2, asymmetric pads, groups 2, bias', build: (b) => b.node('Conv', ['x', 'w', 'bias'], { strides: [2, 2], pads: [1, 0, 2, 1], group: 2 }), inputs: { x: f32([2, 4, 7, 6]), w: f32([6, 2, 3, 3]), bias: f32([6]) } },
   { name: 'Conv dilation 2, stride 3, odd sizes', build: (b) => b.node('Conv', ['x', 'w'], { strides: [3, 1], dilations: [2, 2], pads: [2, 1, 1, 2] }), inputs: { x: f32([1, 3, 9, 8]), w: f32([2, 3, 3, 2]) } },
+  { name: 'Conv stride 1, dilation 2, groups 2, asymmetric pads', build: (b) => b.node('Conv', ['x', 'w', 'bias'], { dilations: [2, 1], pads: [2, 0, 1, 1], group: 2 }), inputs: { x: f32([2, 4, 7, 6]), w: f32([4, 2, 3, 2]), bias: f32([4]) } },
+  { name: 'Conv 5x5 (large-kernel weight gradient path)', build: (b) => b.node('Conv', ['x', 'w'], { pads: [2, 2, 2, 2], strides: [2, 2] }), inputs: { x: f32([2, 3, 7, 7]), w: f32([2, 3, 5, 5]) } },
   { name: 'Conv depthwise', build: (b) => b.node('Conv', ['x', 'w'], { group: 3, pads: [1, 1, 1, 1] }), inputs: { x: f32([2, 3, 5, 5]), w: f32([3, 1, 3, 3]) } },
   { name: 'Conv 1-D SAME_UPPER stride 2', build: (b) => b.node('Conv', ['x', 'w'], { auto_pad: 'SAME_UPPER', strides: [2] }), inputs: { x: f32([2, 3, 9]), w: f32([4, 3, 4]) } },
   { name: 'Conv 1x1 (initializer weight)', build: (b) => b.node('Conv', ['x', 'w']), inputs: { x: f32([2, 5, 3, 3]), w: f32([4, 5, 1, 1], { initializer: true }) } },

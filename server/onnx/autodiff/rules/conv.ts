@@ -83,16 +83,77 @@ export const Conv: GradRule = ({ e, node, inputs: [x, w, bias], outputs: [y], gr
   const geo = geometry(node, e, x, w, false, y);
   const sx = e.shape(x), sy = e.shape(y);
   let gx: string | null = null, gw: string | null = null, gb: string | null = null;
-  if (needs[0]) {
+  const flipPads = geo.K.flatMap((_, i) => [geo.d[i] * (geo.K[i] - 1) - geo.b[i]]).concat(geo.K.map((_, i) => geo.d[i] * (geo.K[i] - 1) - geo.en[i]));
+  if (needs[0] && geo.s.every((v) => v === 1) && flipPads.every((p) => p >= 0)) {
+    // Stride 1: the adjoint is a plain Conv with the kernel flipped and in/out channels
+    // swapped per group (ORT's Conv kernels are much faster than ConvTranspose).
+    gx = e.op('Conv', [g!, flipKernel(e, w, geo.G)], { group: geo.G, dilations: geo.d, pads: flipPads, kernel_shape: geo.K }, sx, e.dtype(x), 'ConvX');
+  } else if (needs[0]) {
     const op = sx.slice(2).map((n, i) => n - (geo.s[i] * (sy[i + 2] - 1) + geo.d[i] * (geo.K[i] - 1) + 1 - geo.b[i] - geo.en[i]));
     if (op.some((p, i) => p < 0 || p >= Math.max(geo.s[i], geo.d[i]))) throw new GradientError(node, `unsupported conv geometry (output_padding ${op})`);
     gx = e.op('ConvTranspose', [g!, w], { group: geo.G, strides: geo.s, dilations: geo.d, pads: [...geo.b, ...geo.en], output_padding: op.some((p) => p) ? op : undefined, kernel_shape: geo.K },
       sx, e.dtype(x), 'ConvX');
   }
-  if (needs[1]) gw = weightGrad(e, channelsAsBatch(e, x, geo.G), asKernel(e, g!, geo.G), geo, e.shape(w));
+  if (needs[1]) {
+    gw = geo.K.reduce((a, b) => a * b, 1) <= 9 ? weightGradByShifts(e, x, g!, geo, e.shape(w))
+      : weightGrad(e, channelsAsBatch(e, x, geo.G), asKernel(e, g!, geo.G), geo, e.shape(w));
+  }
   if (bias && needs[2]) gb = e.reduceSum(g!, [0, ...geo.K.map((_, i) => i + 2)], false);
   return [gx, gw, gb];
 };
+
+/** W [M, C/G, K…] -> [C, M/G, K…] reversed along every spatial axis. */
+function flipKernel(e: Emitter, w: string, G: number): string {
+  const sw = e.shape(w);
+  const r = sw.length - 2;
+  const sp = sw.slice(2);
+  const M = sw[0], Cg = sw[1], Mg = M / G;
+  let t: string;
+  if (G === 1) t = e.transpose(w, [1, 0, ...sp.map((_, i) => i + 2)]);
+  else {
+    const five = e.reshape(w, [G, Mg, Cg, ...sp]);
+    t = e.reshape(e.transpose(five, [0, 2, 1, ...sp.map((_, i) => i + 3)]), [G * Cg, Mg, ...sp]);
+  }
+  const axes = sp.map((_, i) => i + 2);
+  const ts = e.shape(t);
+  return e.op('Slice', [t, e.ints(axes.map(() => -1)), e.ints(axes.map((a) => -(ts[a] + 1))), e.ints(axes), e.ints(axes.map(() => -1))], {}, ts, e.dtype(w));
+}
+
+/**
+ * Weight gradient as one batched GEMM per kernel offset: gW[:, :, k] = Σₙ gₙ · shift_k(xₙ)ᵀ,
+ * where shift_k is a strided slice of the padded input. Far faster in ORT than a Conv whose
+ * "kernel" is the whole gradient map.
+ */
+function weightGradByShifts(e: Emitter, x: string, g: string, geo: ConvGeom, wShape: number[]): string {
+  const sx = e.shape(x), sg = e.shape(g);
+  const N = sx[0], C = sx[1], M = sg[1], G = geo.G, Cg = C / G, Mg = M / G;
+  const r = geo.r;
+  const out = sg.slice(2);
+  const P = out.reduce((a, b) => a * b, 1);
+  const pads = new Array(2 * (r + 2)).fill(0);
+  for (let i = 0; i < r; i++) { pads[i + 2] = geo.b[i]; pads[r + 2 + i + 2] = geo.en[i]; }
+  const xp = e.pad(x, pads);
+  const sxp = e.shape(xp);
+  // g as [N, G, Mg, P]; each shifted x as [N, G, Cg, P] (transposed inside the MatMul).
+  const g4 = e.reshape(g, [N, G, Mg, P]);
+  const offsets: number[][] = [[]];
+  for (let i = 0; i < r; i++) {
+    const next: number[][] = [];
+    for (const o of offsets) for (let k = 0; k < geo.K[i]; k++) next.push([...o, k]);
+    offsets.splice(0, offsets.length, ...next);
+  }
+  const parts = offsets.map((o) => {
+    const axes = o.map((_, i) => i + 2);
+    const starts = o.map((k, i) => k * geo.d[i]);
+    const ends = o.map((k, i) => Math.min(sxp[i + 2], k * geo.d[i] + geo.s[i] * (out[i] - 1) + 1));
+    const shifted = e.slice(xp, starts, ends, axes, geo.s);
+    const xs = e.reshape(shifted, [N, G, Cg, P]);
+    const prod = e.op('MatMul', [g4, e.transpose(xs, [0, 1, 3, 2])], {}, [N, G, Mg, Cg], e.dtype(x));
+    return e.reshape(e.reduceSum(prod, [0], false), [G * Mg, Cg, 1]);
+  });
+  const stacked = parts.length === 1 ? parts[0] : e.concat(parts, 2);
+  return checkShape(e, e.reshape(stacked, wShape), wShape);
+}
 
 export const ConvTranspose: GradRule = ({ e, node, inputs: [x, w, bias], outputs: [y], gradOut: [g], needs }) => {
   const geo = geometry(node, e, x, w, true, y);
