@@ -2,6 +2,7 @@
 // 1 by default, as CoSINE editing does). Follows diffusers' current DDIMInverseScheduler:
 // ascending timesteps, step t moves the latent from level t − T//n to t using the UNet at t.
 import { defineNode } from './define.ts';
+import { overridesForShifts } from './lib/shift-overrides.ts';
 import { encodeImage, invertLatents, previewPng, toNodeError, wantsPreview } from '../server/diffusion/index.ts';
 
 const NODE = 'DDIMInvert';
@@ -15,16 +16,19 @@ export default defineNode({
     'Feed the result to Sample (same steps, η = 0) to reconstruct or, with an edited prompt, to edit; Slerp Noise mixes in fresh noise for larger edits.',
   inputs: {
     model: { type: 'MODEL' },
+    shifts: { type: 'SHIFTS', optional: true, tooltip: 'Spectral shifts to apply (from Spectral Shift Train, Load Shifts or Combine Shifts).' },
     image: { type: 'IMAGE', tooltip: 'Its sides must be multiples of the model\'s size step.' },
     prompt: { type: 'STRING', default: 'a red circle', multiline: true, tooltip: 'Describes the image (the target prompt).' },
     negative_prompt: { type: 'STRING', default: '', multiline: true, tooltip: 'Used only when guidance_scale ≠ 1.' },
     steps: { type: 'INT', default: 50, min: 1, max: 1000, step: 1 },
     guidance_scale: { type: 'FLOAT', default: 1, min: 0, max: 30, step: 0.1, tooltip: '1 (no classifier-free guidance) inverts most faithfully.' },
+    shift_scale: { type: 'FLOAT', default: 1, min: -10, max: 10, step: 0.05, tooltip: 'Scale s of the shifts: W_δ = U·diag(ReLU(σ + s·δ))·Vᵀ.' },
   },
   outputs: [{ name: 'LATENT', type: 'LATENT' }],
 
   async run(i, ctx) {
     try {
+      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale, ctx);
       const z0 = await encodeImage(i.model, i.image);
       const latent = await invertLatents(i.model, {
         prompt: i.prompt,
@@ -33,6 +37,7 @@ export default defineNode({
         guidance: i.guidance_scale,
         latent: z0,
         signal: ctx.signal,
+        overrides,
         onStep: async ({ step, total, x0 }) => {
           const preview = wantsPreview(step, total) ? await previewPng(i.model, x0) : undefined;
           ctx.progress(step, total, preview ? { preview } : undefined);

@@ -4,6 +4,7 @@
 // Philox4x32-10 generator of server/diffusion/rng.ts (stream 0; η > 0 uses stream 1), so a
 // seed gives the same latent bytes on every run and machine.
 import { defineNode } from './define.ts';
+import { overridesForShifts } from './lib/shift-overrides.ts';
 import { decodeLatent, previewPng, sampleLatents, toNodeError, wantsPreview } from '../server/diffusion/index.ts';
 
 const NODE = 'Sample';
@@ -19,6 +20,7 @@ export default defineNode({
     '(Philox4x32-10 over the whole batch tensor: the same seed gives the same image on every machine). Shows a preview every few steps.',
   inputs: {
     model: { type: 'MODEL' },
+    shifts: { type: 'SHIFTS', optional: true, tooltip: 'Spectral shifts to apply (from Spectral Shift Train, Load Shifts or Combine Shifts).' },
     latent: { type: 'LATENT', optional: true, tooltip: 'Start latent x_T; when connected, width/height/batch_size are taken from it.' },
     prompt: { type: 'STRING', default: 'a red circle', multiline: true },
     negative_prompt: { type: 'STRING', default: '', multiline: true },
@@ -29,6 +31,7 @@ export default defineNode({
     width: { type: 'INT', default: 32, min: 1, max: 4096, step: 1, tooltip: 'Pixels; a multiple of the model\'s size step (embedded model: 2, SD: 64).' },
     height: { type: 'INT', default: 32, min: 1, max: 4096, step: 1 },
     batch_size: { type: 'INT', default: 1, min: 1, max: 64 },
+    shift_scale: { type: 'FLOAT', default: 1, min: -10, max: 10, step: 0.05, tooltip: 'Scale s of the shifts: W_δ = U·diag(ReLU(σ + s·δ))·Vᵀ.' },
   },
   outputs: [
     { name: 'IMAGE', type: 'IMAGE' },
@@ -37,6 +40,7 @@ export default defineNode({
 
   async run(i, ctx) {
     try {
+      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale, ctx);
       const latent = await sampleLatents(i.model, {
         prompt: i.prompt,
         negativePrompt: i.negative_prompt,
@@ -49,6 +53,7 @@ export default defineNode({
         height: i.height,
         batch: i.batch_size,
         signal: ctx.signal,
+        overrides,
         onStep: async ({ step, total, x0 }) => {
           const preview = wantsPreview(step, total) ? await previewPng(i.model, x0) : undefined;
           ctx.progress(step, total, preview ? { preview } : undefined);
