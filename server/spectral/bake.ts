@@ -61,8 +61,9 @@ export async function shiftOverrides(model: SpectralModelRef, svd: SvdValue | un
     if (scale === 0 || delta.every((v) => v === 0)) continue;
     keyed.get(layer.part)!.push([name, delta]);
     if (opts.keysOnly) continue;
-    const factors: SvdLayer = 'U' in layer ? (layer as SvdLayer) : (await layerFactors(layer, (l) => readWeight(model, l), cache)).factors;
-    const wd = await shiftedWeight(factors, readWeight(model, layer), delta, scale);
+    const w = readWeight(model, layer);
+    const factors: SvdLayer = 'U' in layer ? (layer as SvdLayer) : (await layerFactors(layer, () => w, cache)).factors;
+    const wd = await shiftedWeight(factors, w, delta, scale);
     if (!wd) continue;
     const entry = result.get(layer.part)!;
     entry.overrides.set(layer.initializer, wd);
