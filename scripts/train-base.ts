@@ -32,6 +32,7 @@ const program = new Command('train-base')
   .option('--out <dir>', 'model folder to write', 'models/svdiff-shapes')
   .option('--work <dir>', 'checkpoint folder', 'data/train-base')
   .option('--fresh', 'ignore an existing checkpoint')
+  .option('--export-only', 'write the model from the latest checkpoint without training')
   .parse();
 const o = program.opts();
 const steps = Number(o.steps);
@@ -133,6 +134,7 @@ let ema = losses.length ? losses[losses.length - 1] : NaN;
 let step = start;
 let stopped = false;
 process.on('SIGINT', () => (stopped = true));
+if (o.exportOnly) stopped = true;
 for (; step < steps && !stopped; step++) {
   optimizer.lrScale = lrScale(step, Date.now() - began);
   const t0 = Date.now();
@@ -152,7 +154,7 @@ for (; step < steps && !stopped; step++) {
     break;
   }
 }
-await checkpoint(step);
+if (!o.exportOnly) await checkpoint(step);
 
 // --- write the model: trained values into freshly built parts (same initializer names) ---
 const trained = new Map(trainer.params.map((p) => [p.name, p.data]));
