@@ -17,6 +17,16 @@ export const Softmax: GradRule = ({ e, node, outputs: [y], gradOut: [g], consume
     const so = e.shape(o), sy = e.shape(y);
     if (dO && so.length === r && so.slice(0, -1).every((d, i) => d === sy[i])) {
       const rs = e.reduceSum(e.mul(dO, o), [-1], true);
+      const v = cons[0].input![1];
+      const sv = e.shape(v);
+      if (sv.length === r && sv.slice(0, -2).every((d, i) => d === sy[i])) {
+        // g − rs = [dO, −rs] · [V, 1]ᵀ: one GEMM yields the shifted gradient, no N×M pass.
+        const a = e.concat([dO, e.neg(rs)], r - 1);
+        const v1 = e.concat([v, e.expand(e.scalar(1, v), [...sv.slice(0, -1), 1])], r - 1);
+        const perm = [...sv.slice(0, -2).map((_, i) => i), r - 1, r - 2];
+        const shifted = e.op('MatMul', [a, e.transpose(v1, perm)], {}, sy, e.dtype(y));
+        return [e.mul(y, shifted)];
+      }
       return [e.mul(y, e.sub(g!, rs))];
     }
   }
