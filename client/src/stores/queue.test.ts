@@ -13,7 +13,7 @@ beforeEach(() => {
     if (c.url.endsWith('/api/queue') && c.method === 'GET')
       return { body: { queue_running: [[3, 'run', { '1': {}, '2': {} }, {}, ['2']]], queue_pending: [[5, 'p5', { '1': {} }], [4, 'p4', {}]] } };
     if (c.url.includes('/api/history'))
-      return { body: { old: { prompt: [1, 'old', { '1': {} }], outputs: { '2': { images: [{ filename: 'a', subfolder: '', type: 'output' }] } }, status: { status_str: 'success', completed: true } } } };
+      return { body: { old: { prompt: [1, 'old', { '1': {} }, { extra_pnginfo: { workflow: { nodes: [], links: [] } } }], outputs: { '2': { images: [{ filename: 'a', subfolder: '', type: 'output' }] } }, status: { status_str: 'success', completed: true } } } };
     return { body: {} };
   });
   calls = f.calls;
@@ -26,7 +26,7 @@ describe('queue store', () => {
     await q.refresh();
     expect(q.running).toEqual([{ number: 3, promptId: 'run', nodeCount: 2 }]);
     expect(q.pending.map((p) => p.promptId)).toEqual(['p4', 'p5']);
-    expect(q.history).toEqual([{ number: 1, promptId: 'old', nodeCount: 1, status: 'success', images: 1 }]);
+    expect(q.history).toEqual([{ number: 1, promptId: 'old', nodeCount: 1, status: 'success', images: 1, workflow: { nodes: [], links: [] } }]);
   });
 
   it('cancels a running prompt by interrupting and a pending one by deleting it', async () => {

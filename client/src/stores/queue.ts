@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { getApi } from '../api/instance.ts';
-import type { HistoryEntry, QueueItem } from '../api/types.ts';
+import type { HistoryEntry, QueueItem, Workflow } from '../api/types.ts';
 
 export interface QueueEntry {
   number: number;
@@ -13,6 +13,8 @@ export interface QueueEntry {
 export interface HistoryRow extends QueueEntry {
   status: string;
   images: number;
+  /** The workflow the prompt was queued from (extra_pnginfo), to open it again. */
+  workflow?: Workflow;
 }
 
 function entry(item: QueueItem): QueueEntry {
@@ -36,6 +38,7 @@ export const useQueueStore = defineStore('queue', () => {
         promptId: id,
         status: e.status?.status_str ?? (e.status?.completed ? 'success' : 'unknown'),
         images: Object.values(e.outputs ?? {}).reduce((n, o) => n + (o.images?.length ?? 0), 0),
+        workflow: (e.prompt?.[3] as { extra_pnginfo?: { workflow?: Workflow } } | undefined)?.extra_pnginfo?.workflow,
       }))
       .sort((a, b) => b.number - a.number);
   }

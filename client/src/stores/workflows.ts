@@ -143,6 +143,13 @@ export const useWorkflowsStore = defineStore('workflows', () => {
     return true;
   }
 
+  /** Opens a workflow held in memory (a past run) as a new, unsaved document. */
+  function openWorkflow(w: Workflow): boolean {
+    if (!confirmDiscard()) return false;
+    loadAs(w, null, false);
+    return true;
+  }
+
   function download(): void {
     const blob = new Blob([JSON.stringify(need().serialize(), null, 2)], { type: 'application/json' });
     const a = document.createElement('a');
@@ -188,6 +195,7 @@ export const useWorkflowsStore = defineStore('workflows', () => {
     saveAs,
     remove,
     newWorkflow,
+    openWorkflow,
     download,
     importFile,
   };
