@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { AdamW, Trainer, createSession, ort, type AdamWState } from '../server/onnx/index.ts';
+import { AdamW, Trainer, createSession, loadModel, readTensorBytes, ort, type AdamWState } from '../server/onnx/index.ts';
 import { EMBEDDED_CONFIG, buildEmbeddedParts, latentShape, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
 import { buildTrainGraph } from '../server/diffusion/embedded/train-graph.ts';
 import { datasetBatch } from '../server/diffusion/datasets/shapes.ts';
@@ -33,6 +33,7 @@ const program = new Command('train-base')
   .option('--work <dir>', 'checkpoint folder', 'data/train-base')
   .option('--fresh', 'ignore an existing checkpoint')
   .option('--export-only', 'write the model from the latest checkpoint without training')
+  .option('--init-from <dir>', 'start from the weights of a model folder (a warm restart: fresh optimiser state)')
   .parse();
 const o = program.opts();
 const steps = Number(o.steps);
@@ -99,6 +100,23 @@ async function checkpoint(step: number): Promise<void> {
   for (const a of [...st.m, ...st.v]) parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   await writeFileAtomic(ckptData, Buffer.concat(parts));
   await writeFileAtomic(ckptMeta, JSON.stringify({ runKey, step, t: st.t, losses, settings }));
+}
+
+if (start === 0 && o.initFrom) {
+  const byName = new Map(trainer.params.map((p) => [p.name, p]));
+  let n = 0;
+  for (const part of ['unet', 'text_encoder']) {
+    for (const t of loadModel(join(resolve(o.initFrom), part, 'model.onnx')).graph?.initializer ?? []) {
+      const p = byName.get(t.name!);
+      if (!p) continue;
+      const b = readTensorBytes(t);
+      if (b.byteLength !== p.data.byteLength) throw new Error(`--init-from: ${t.name} has ${b.byteLength} bytes, expected ${p.data.byteLength}`);
+      p.data.set(new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+      n++;
+    }
+  }
+  if (n !== byName.size) throw new Error(`--init-from: found ${n} of ${byName.size} parameters in ${o.initFrom}`);
+  console.log(`initialised ${n} tensors from ${o.initFrom}`);
 }
 
 // --- one step: data, noise and timesteps depend only on (seed, step) → resume is exact ---
