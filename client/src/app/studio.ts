@@ -97,6 +97,10 @@ export async function startStudio(el: HTMLCanvasElement): Promise<StudioCanvas> 
     toasts.show(`Could not load node definitions: ${(e as Error).message}`, 'error');
   }
   if (!workflows.restoreAutosave()) await openFirstTemplate();
+  void getApi()
+    .getHistory()
+    .then((h) => useExecutionStore().galleryFromHistory(h))
+    .catch(() => {});
   void workflows.refreshList().catch(() => {});
   void workflows.refreshTemplates().catch(() => {});
   return s;

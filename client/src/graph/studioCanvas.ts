@@ -4,6 +4,7 @@ import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/lite
 import type { ObjectInfo, Workflow } from '../api/types.ts';
 import { ChangeTracker } from './changeTracker.ts';
 import { registerNodeTypes } from './registerNodes.ts';
+import { orderedInputs } from './nodeSpec.ts';
 import type { NodeEnv } from './nodeClass.ts';
 import { knownSlotColors } from './slotColors.ts';
 import { onLiveChange, getLive, resetLive } from './live.ts';
@@ -94,6 +95,21 @@ export class StudioCanvas {
 
   setNodeTypes(defs: ObjectInfo): void {
     registerNodeTypes(defs, this.opts.env);
+    this.refreshComboOptions(defs);
+  }
+
+  /** New files on the server (uploads, models, shifts) show up in existing nodes' combos. */
+  refreshComboOptions(defs: ObjectInfo): void {
+    for (const node of this.graph.nodes) {
+      const def = defs[node.type as string];
+      if (!def) continue;
+      const infos = new Map(orderedInputs(def).map((i) => [i.name, i]));
+      for (const w of (node.widgets ?? []) as unknown as { name: string; type: string; options: { values?: unknown } }[]) {
+        const values = w.type === 'combo' ? infos.get(w.name)?.values : undefined;
+        if (values) w.options.values = values;
+      }
+    }
+    this.canvas.setDirty(true, false);
   }
 
   serialize(): Workflow {

@@ -82,4 +82,14 @@ describe('execution store', () => {
     ws.binary(encodePreviewFrame(new Uint8Array([1, 2, 3])));
     expect(getLive('9')?.images?.[0]).toMatch(/^blob:/);
   });
+
+  it('fills the gallery from past runs, newest first, outputs only', () => {
+    const exec = useExecutionStore();
+    const img = (filename: string, type: 'output' | 'temp') => ({ filename, subfolder: '', type });
+    exec.galleryFromHistory({
+      a: { prompt: [1, 'a', {}], outputs: { '3': { images: [img('old.png', 'output')] } } },
+      b: { prompt: [2, 'b', {}], outputs: { '3': { images: [img('new.png', 'output'), img('preview.png', 'temp')] } } },
+    });
+    expect(exec.gallery.map((g) => g.ref.filename)).toEqual(['new.png', 'old.png']);
+  });
 });

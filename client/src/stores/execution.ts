@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { getApi } from '../api/instance.ts';
-import type { ClientEvents, ImageRef, NodeError } from '../api/types.ts';
+import type { ClientEvents, History, ImageRef, NodeError } from '../api/types.ts';
 import { clearLiveField, getLive, updateLive } from '../graph/live.ts';
 
 export interface GalleryItem {
@@ -164,6 +164,20 @@ export const useExecutionStore = defineStore('execution', () => {
     lastError.value = null;
   }
 
+  /** Fills the gallery with the images of past runs (after a reload). */
+  function galleryFromHistory(history: History): void {
+    const api = getApi();
+    const items: GalleryItem[] = [];
+    const entries = Object.entries(history).sort((a, b) => (b[1].prompt?.[0] ?? 0) - (a[1].prompt?.[0] ?? 0));
+    for (const [promptId, e] of entries) {
+      for (const [nodeId, out] of Object.entries(e.outputs ?? {})) {
+        for (const ref of out.images ?? []) if (ref.type === 'output') items.push({ url: api.viewUrl(ref), ref, promptId, nodeId });
+      }
+    }
+    const seen = new Set(gallery.value.map((g) => g.url));
+    gallery.value.push(...items.filter((i) => !seen.has(i.url)).slice(0, 200));
+  }
+
   /** Subscribes to the API client's events; returns the unsubscribe function. */
   function bind(): () => void {
     const api = getApi();
@@ -185,6 +199,7 @@ export const useExecutionStore = defineStore('execution', () => {
     notePrompt,
     showValidationErrors,
     clearErrors,
+    galleryFromHistory,
     bind,
     handle: handlers,
   };
