@@ -93,7 +93,7 @@ export function differentiateWithShapes(model: ModelProto, opts: DifferentiateOp
     if (gradOut.every((x) => x === null)) continue;
     const rule = rules[node.opType ?? ''];
     if (!rule || (node.domain && node.domain !== 'ai.onnx')) throw new GradientError(node, `no gradient rule for ${node.domain ? node.domain + '.' : ''}${node.opType}`);
-    const grads = rule({ node, e, inputs: [...inputs], outputs: [...outs], gradOut, needs, consumers, gradOf: (t) => (relevant(t) ? gradOf(t) : null) });
+    const grads = rule({ node, e, inputs: [...inputs], outputs: [...outs], gradOut, needs, consumers, producer: (t) => producer.get(t), gradOf: (t) => (relevant(t) ? gradOf(t) : null) });
     inputs.forEach((inp, i) => {
       const gi = grads[i];
       if (needs[i] && gi) {

@@ -13,6 +13,8 @@ export interface RuleContext {
   gradOut: (string | null)[];
   /** Which inputs need a gradient. */
   needs: boolean[];
+  /** Forward node that produces a tensor (undefined for inputs / initializers). */
+  producer: (tensor: string) => NodeProto | undefined;
   /** Forward nodes that read a tensor. */
   consumers: (tensor: string) => NodeProto[];
   /** Accumulated gradient of a forward tensor produced later in the graph (already final). */

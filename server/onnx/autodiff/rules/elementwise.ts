@@ -22,7 +22,16 @@ function scaledGrad(e: Parameters<GradRule>[0]['e'], g: string, cName: string, c
 function sameShape(a: number[], b: number[]) { return a.length === b.length && a.every((d, i) => d === b[i]); }
 const scalarConst = (e: Parameters<GradRule>[0]['e'], name: string) => (e.shape(name).reduce((x, y) => x * y, 1) === 1 ? e.constant(name) : undefined);
 
-export const Mul: GradRule = ({ e, inputs: [a, b], gradOut: [g], needs }) => {
+export const Mul: GradRule = ({ e, inputs: [a, b], outputs: [y], gradOut: [g], needs, producer, consumers }) => {
+  // SiLU, x·σ(x) with σ(x) used only here: d/dx = σ + y·(1 − σ), y the output; one rule
+  // instead of Mul + Sigmoid + Sum.
+  for (const [x, s] of [[a, b], [b, a]]) {
+    const p = producer(s);
+    if (p?.opType === 'Sigmoid' && p.input![0] === x && consumers(s).length === 1 && a !== b && sameShape(e.shape(x), e.shape(y))) {
+      const d = e.add(s, e.sub(y, e.mul(y, s)));
+      return x === a ? [e.mul(g!, d), null] : [null, e.mul(g!, d)];
+    }
+  }
   const cb = needs[0] ? scalarConst(e, b) : undefined;
   const ca = needs[1] ? scalarConst(e, a) : undefined;
   return [
