@@ -75,7 +75,10 @@ describe('studio in the browser', () => {
     // A first visit opens the first example workflow when the repository ships any.
     const templates = (await (await fetch(`${server.url}/api/templates`)).json()) as { name: string }[];
     if (templates.length > 0) {
-      const first = (await (await fetch(`${server.url}/api/templates/${encodeURIComponent(templates[0].name)}`)).json()) as { nodes: unknown[] };
+      await expect.poll(() => page.textContent('[data-testid="workflow-title"]')).toContain('(template)');
+      const opened = (await page.textContent('[data-testid="workflow-title"]'))!.replace(/\(template\).*$/, '').trim();
+      expect(templates.map((t) => t.name)).toContain(opened);
+      const first = (await (await fetch(`${server.url}/api/templates/${encodeURIComponent(opened)}`)).json()) as { nodes: unknown[] };
       await expect.poll(async () => (await nodes(page)).length).toBe(first.nodes.length);
       await page.click('[data-testid="tab-templates"]');
       await expect.poll(() => page.locator('[data-testid^="template-"]').count()).toBe(templates.length);

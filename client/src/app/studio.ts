@@ -79,6 +79,7 @@ export async function startStudio(el: HTMLCanvasElement): Promise<StudioCanvas> 
     load: (w) => s.load(w),
     isDirty: () => s.tracker.dirty,
     markSaved: () => s.tracker.markSaved(),
+    fitView: () => s.fitView(),
   });
   useExecutionStore().bind();
   useQueueStore().bind();
@@ -106,14 +107,18 @@ export async function startStudio(el: HTMLCanvasElement): Promise<StudioCanvas> 
   return s;
 }
 
+/** Examples a first visit prefers (the main SVDiff flow), before any other template. */
+const FIRST_TEMPLATES = ['default', 'svdiff-personalize'];
+
 /** A first-time user starts from an example workflow when the server offers one. */
 async function openFirstTemplate(): Promise<void> {
   const workflows = useWorkflowsStore();
   try {
     await workflows.refreshTemplates();
-    const first = workflows.templates[0];
+    const names = workflows.templates.map((t) => t.name);
+    const first = FIRST_TEMPLATES.find((n) => names.includes(n)) ?? names[0];
     if (first) {
-      await workflows.openTemplate(first.name);
+      await workflows.openTemplate(first);
       studio?.tracker.markSaved();
       workflows.dirty = false;
       return;

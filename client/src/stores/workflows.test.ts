@@ -99,6 +99,7 @@ describe('workflows store', () => {
     await store.openTemplate('demo');
     expect(host.current()).toEqual(WF(77));
     expect(store.name).toBeNull();
+    expect(store.title).toBe('demo (template)');
 
     window.confirm = () => true;
     const png = new File([pngWithText({ workflow: JSON.stringify(WF(9)) })], 'out.png', { type: 'image/png' });

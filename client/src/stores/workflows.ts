@@ -13,12 +13,15 @@ export interface GraphHost {
   /** True when the graph differs from the last saved/opened state. */
   isDirty(): boolean;
   markSaved(): void;
+  /** Frames the whole graph (templates carry a view for another screen). */
+  fitView?(): void;
 }
 
 const AUTOSAVE_KEY = 'svdiff.autosave';
 
 interface Autosaved {
   name: string | null;
+  template?: string | null;
   dirty: boolean;
   workflow: Workflow;
 }
@@ -33,7 +36,9 @@ export const useWorkflowsStore = defineStore('workflows', () => {
   const dirty = ref(false);
   const saved = ref<WorkflowInfo[]>([]);
   const templates = ref<WorkflowInfo[]>([]);
-  const title = computed(() => name.value ?? 'Unsaved workflow');
+  /** The example this unsaved document started from, if any. */
+  const template = ref<string | null>(null);
+  const title = computed(() => name.value ?? (template.value ? `${template.value} (template)` : 'Unsaved workflow'));
 
   function attach(h: GraphHost): void {
     host = h;
@@ -52,7 +57,7 @@ export const useWorkflowsStore = defineStore('workflows', () => {
   function autosave(): void {
     if (!host) return;
     try {
-      const data: Autosaved = { name: name.value, dirty: dirty.value, workflow: host.serialize() };
+      const data: Autosaved = { name: name.value, template: template.value, dirty: dirty.value, workflow: host.serialize() };
       localStorage.setItem(AUTOSAVE_KEY, JSON.stringify(data));
     } catch {
       /* quota: autosave is best effort */
@@ -68,6 +73,7 @@ export const useWorkflowsStore = defineStore('workflows', () => {
       if (!isWorkflow(data.workflow)) return false;
       need().load(data.workflow);
       name.value = data.name;
+      template.value = data.template ?? null;
       if (!data.dirty) need().markSaved();
       dirty.value = data.dirty;
       return true;
@@ -81,9 +87,10 @@ export const useWorkflowsStore = defineStore('workflows', () => {
     return !dirty.value || window.confirm(`Discard unsaved changes to "${title.value}"?`);
   }
 
-  function loadAs(workflow: Workflow, newName: string | null, asSaved: boolean): void {
+  function loadAs(workflow: Workflow, newName: string | null, asSaved: boolean, fromTemplate: string | null = null): void {
     need().load(workflow);
     name.value = newName;
+    template.value = fromTemplate;
     if (asSaved) need().markSaved();
     dirty.value = !asSaved;
     autosave();
@@ -106,7 +113,8 @@ export const useWorkflowsStore = defineStore('workflows', () => {
   async function openTemplate(n: string): Promise<boolean> {
     if (!confirmDiscard()) return false;
     // A template opens as a new, unsaved workflow: saving it never overwrites the example.
-    loadAs(await getApi().getTemplate(n), null, false);
+    loadAs(await getApi().getTemplate(n), null, false, n);
+    need().fitView?.();
     return true;
   }
 
@@ -115,6 +123,7 @@ export const useWorkflowsStore = defineStore('workflows', () => {
     if (!clean) throw new Error('a workflow needs a name');
     await getApi().saveWorkflow(clean, need().serialize());
     name.value = clean;
+    template.value = null;
     need().markSaved();
     dirty.value = false;
     autosave();
@@ -178,6 +187,7 @@ export const useWorkflowsStore = defineStore('workflows', () => {
 
   return {
     name,
+    template,
     dirty,
     saved,
     templates,
