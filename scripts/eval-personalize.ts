@@ -5,7 +5,7 @@
 // language drift, parameters trained, file size; plus the shift training step time against a
 // forward pass on the same batch.
 import { Command } from 'commander';
-import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createStorage } from '../server/storage.ts';
@@ -14,7 +14,7 @@ import { Rng } from '../server/diffusion/rng.ts';
 import { renderShape, type ShapeAttrs } from '../server/diffusion/datasets/shapes.ts';
 import { BASE_SHAPES, COLORS } from '../server/diffusion/datasets/vocabulary.ts';
 import { backgroundsFor } from '../server/diffusion/datasets/palette.ts';
-import { batchFrames, type RgbImage } from '../server/image/index.ts';
+import { batchFrames, encodePng, gridImage, stackImages, type RgbImage } from '../server/image/index.ts';
 import { decomposeModel, DEFAULT_SELECTION, encodeShiftFile, shiftOverrides, type SpectralShifts } from '../server/spectral/index.ts';
 import { runTraining, ShiftTrainer, trainShifts, type TrainRequest } from '../server/diffusion/training/index.ts';
 import { SHAPES } from '../server/diffusion/datasets/vocabulary.ts';
@@ -34,6 +34,7 @@ const o = new Command('eval-personalize')
   .option('--guidance <x>', 'classifier-free guidance', '5')
   .option('--seed <n>', 'seed', '0')
   .option('--skip-full', 'skip the full-weight fine-tune row')
+  .option('--save <dir>', 'write sample grids (PNG) here')
   .parse()
   .opts();
 
@@ -81,16 +82,24 @@ async function samples(prompts: string[], overrides?: readonly PartOverride[]): 
   }
   return out;
 }
-async function score(overrides?: readonly PartOverride[]): Promise<{ fidelity: number; base: number }> {
+function saveGrid(name: string, images: RgbImage[]): void {
+  if (!o.save) return;
+  mkdirSync(o.save, { recursive: true });
+  const g = gridImage(stackImages(images), 8, { padding: 1 });
+  writeFileSync(join(o.save, `${name}.png`), encodePng(g.data, g.shape[2], g.shape[1]));
+}
+async function score(overrides?: readonly PartOverride[], name = 'base'): Promise<{ fidelity: number; base: number }> {
   const sks = await samples(Array.from({ length: nSamples }, () => `a sks ${concept}`), overrides);
   const base = await samples(basePrompts.map((p) => p.prompt), overrides);
+  saveGrid(`${name}-sks-${concept}`, sks);
+  saveGrid(`${name}-base-prompts`, base);
   const fidelity = sks.filter((im) => classify.shape(im) === concept).length / nSamples;
   const baseAcc = base.filter((im, i) => classify.shape(im) === basePrompts[i].shape).length / nSamples;
   return { fidelity, base: baseAcc };
 }
 
 const t0 = performance.now();
-const before = await score();
+const before = await score(undefined, 'before');
 console.log(`before training: "a sks ${concept}" recognised ${pct(before.fidelity)}, base-prompt accuracy ${pct(before.base)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 
 const { svd } = await decomposeModel(model, DEFAULT_SELECTION, { cacheDir: storage.cacheDir });
@@ -107,7 +116,8 @@ const trainS = (performance.now() - tTrain) / 1000;
 const shifts: SpectralShifts = run.shifts;
 const shiftFileBytes = encodeShiftFile(shifts).byteLength;
 const shiftOv = (await shiftOverrides(model, svd, shifts)).filter((p) => p.overrides.size > 0).map((p) => ({ part: p.part, overrides: p.overrides, key: p.key }));
-const after = await score(shiftOv);
+const after = await score(shiftOv, 'shifts');
+saveGrid('instance', instance);
 
 // Step time against a forward pass of the plain UNet on the same batch.
 const timing = await stepVersusForward();
@@ -120,7 +130,7 @@ if (!o.skipFull) {
   const r = await trainShifts({ model, svd, settings, classImages, fullWeights: true, onStep: (s) => { if (s.step % 50 === 0) console.log(`  full FT step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)}`); } });
   const fullS = (performance.now() - tf) / 1000;
   const ov: PartOverride[] = [{ part: 'unet', overrides: r.deltas, key: 'full-ft' }];
-  const sc = await score(ov);
+  const sc = await score(ov, 'full');
   const bytes = [...r.deltas.values()].reduce((a, d) => a + d.byteLength, 0);
   full = { ...sc, params: r.trainedParameters, bytes, trainS: fullS };
 }
@@ -149,25 +159,27 @@ async function stepVersusForward(): Promise<{ stepMs: number; forwardMs: number;
     const unet = await model.session('unet');
     const io = model.io.unet.inputNames;
     const fwdFeeds = { [io[0]]: feeds[g.sample], [io[1]]: feeds[g.timestep.name], [io[2]]: feeds[g.text.name] };
+    // Alternate the two so both see the same machine load; medians of 10 pairs.
     const reps = 10;
     await unet.run(fwdFeeds);
-    let s = performance.now();
-    for (let i = 0; i < reps; i++) await unet.run(fwdFeeds);
-    const forwardMs = (performance.now() - s) / reps;
     await t.evaluate(0);
-    const saved = t.params.map((p) => p.data.slice());
-    s = performance.now();
-    const r = await trainShiftsSteps(t, reps);
-    const stepMs = (performance.now() - s) / reps;
-    t.params.forEach((p, i) => p.data.set(saved[i]));
-    void r;
+    const fwd: number[] = [];
+    const stp: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      let s = performance.now();
+      await unet.run(fwdFeeds);
+      fwd.push(performance.now() - s);
+      s = performance.now(); // a step's work (batch drawing and VAE encode included), without the update
+      await t.outputs(i, ['train/loss', ...t.params.map((p) => `grad/${p.name}`)]);
+      stp.push(performance.now() - s);
+    }
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+    const forwardMs = median(fwd);
+    const stepMs = median(stp);
     return { stepMs, forwardMs, batch: feeds[g.sample].dims[0] };
   } finally {
     await t.release();
   }
-}
-async function trainShiftsSteps(t: ShiftTrainer, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await t.outputs(i, ['train/loss', ...t.params.map((p) => `grad/${p.name}`)]);
 }
 async function classImagesOf(r: typeof run): Promise<RgbImage[]> {
   if (r.settings.priorWeight <= 0) return [];
