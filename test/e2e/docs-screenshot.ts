@@ -2,7 +2,7 @@
 //   npx tsx test/e2e/docs-screenshot.ts [template-name] [out.png]
 // With a template name (workflows/<name>.json) it opens that template from the Templates
 // tab; without one it builds a small image workflow. Output: docs/studio.png.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -33,6 +33,9 @@ const dataDir = mkdtempSync(join(tmpdir(), 'svdiff-shot-'));
 mkdirSync(join(dataDir, 'input', 'subject'), { recursive: true });
 for (let i = 0; i < 4; i++) writeFileSync(join(dataDir, 'input', 'subject', `photo${i}.png`), samplePng(96, 96, i * 1.3));
 writeFileSync(join(dataDir, 'input', 'example.png'), samplePng(128, 96, 0.5));
+// The example workflows' own input images (workflows/assets) go where Load Image(s) look.
+const assets = join(repoRoot, 'workflows', 'assets');
+if (existsSync(assets)) cpSync(assets, join(dataDir, 'input'), { recursive: true });
 const server = await startServer({ dataDir });
 const browser = await launchBrowser();
 try {

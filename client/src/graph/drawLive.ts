@@ -119,21 +119,35 @@ function drawLoss(ctx: CanvasRenderingContext2D, loss: number[], x: number, y: n
     if (v > hi) hi = v;
   }
   const span = hi - lo || 1;
-  ctx.strokeStyle = '#ffb74d';
-  ctx.lineWidth = 1.5;
-  ctx.beginPath();
   const n = loss.length;
-  for (let i = 0; i < n; i++) {
-    const px = x + (n === 1 ? w / 2 : (i / (n - 1)) * w);
-    const py = y + h - 4 - ((loss[i] - lo) / span) * (h - 18);
-    if (i === 0) ctx.moveTo(px, py);
-    else ctx.lineTo(px, py);
-  }
-  ctx.stroke();
+  const line = (values: number[], color: string, width: number) => {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.beginPath();
+    for (let i = 0; i < n; i++) {
+      const px = x + (n === 1 ? w / 2 : (i / (n - 1)) * w);
+      const py = y + h - 4 - ((values[i] - lo) / span) * (h - 18);
+      if (i === 0) ctx.moveTo(px, py);
+      else ctx.lineTo(px, py);
+    }
+    ctx.stroke();
+  };
+  // Diffusion losses are noisy step to step: the raw curve faint, a moving average on top.
+  const smooth = ema(loss, Math.min(0.3, 8 / n));
+  line(loss, 'rgba(255,183,77,0.35)', 1);
+  line(smooth, '#ffb74d', 2);
   ctx.fillStyle = '#ddd';
   ctx.font = '11px sans-serif';
   ctx.textAlign = 'left';
-  ctx.fillText(`loss ${loss[n - 1].toPrecision(4)}  (step ${n})`, x + 4, y + 12);
+  ctx.fillText(`loss ${smooth[n - 1].toPrecision(3)} (avg)  step ${n}`, x + 4, y + 12);
+}
+
+/** Exponential moving average, seeded with the first value. */
+export function ema(values: number[], alpha: number): number[] {
+  const out: number[] = [];
+  let m = values[0] ?? 0;
+  for (const v of values) out.push((m = m + alpha * (v - m)));
+  return out;
 }
 
 function drawImages(ctx: CanvasRenderingContext2D, urls: string[], x: number, y: number, w: number, h: number): void {

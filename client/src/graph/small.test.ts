@@ -3,6 +3,7 @@ import { nextSeed } from './seedControl.ts';
 import { ChangeTracker } from './changeTracker.ts';
 import { readPngText, workflowFromPng } from './pngMetadata.ts';
 import { pngWithText } from '../test/png.ts';
+import { ema } from './drawLive.ts';
 
 describe('nextSeed', () => {
   it('keeps, steps with wrap-around, or randomises within range', () => {
@@ -51,5 +52,12 @@ describe('PNG metadata', () => {
     expect(workflowFromPng(png)).toEqual(workflow);
     expect(workflowFromPng(pngWithText({ Software: 'x' }))).toBeUndefined();
     expect(readPngText(new ArrayBuffer(10))).toEqual({});
+  });
+});
+
+describe('loss smoothing', () => {
+  it('averages exponentially from the first value', () => {
+    expect(ema([4, 0, 0], 0.5)).toEqual([4, 2, 1]);
+    expect(ema([], 0.5)).toEqual([]);
   });
 });
