@@ -30,7 +30,7 @@ function setup() {
 /** Child: open one model, time REPEAT runs after a warm-up, print JSON {ms, peak}. */
 async function child(file: string, fetchGrads: boolean): Promise<void> {
   const { params, feeds } = setup();
-  const s = await createSession(loadModel(file), { cache: false, threads });
+  const s = await createSession(loadModel(file), { cache: false, threads, spinning: false });
   const fetches = ['loss', ...(fetchGrads ? params.map((p) => `grad/${p}`) : [])];
   await s.run(feeds, fetches);
   const ts: number[] = [], cpu: number[] = [];
@@ -61,7 +61,7 @@ export async function run(): Promise<void> {
     const f = measure(path.join(dir, 'fwd.onnx'), false);
     const b = measure(path.join(dir, 'grad.onnx'), true);
     const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
-    console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, self+cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU (${threads ?? os.availableParallelism()} threads), median of ${REPEAT}`);
+    console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, self+cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU (${threads ?? os.availableParallelism()} threads, no spinning), median of ${REPEAT} after a warm-up`);
     console.log(`  graph              ${model.graph!.node!.length} forward + ${grad.graph!.node!.length - model.graph!.node!.length} backward nodes, built in ${(buildMs / 1000).toFixed(1)} s (incl. shape probe)`);
     console.log(`  forward            ${f.ms.toFixed(0)} ms wall, ${f.cpu.toFixed(0)} ms CPU   (peak RSS ${mb(f.peak)})`);
     console.log(`  forward+backward   ${b.ms.toFixed(0)} ms wall, ${b.cpu.toFixed(0)} ms CPU   (peak RSS ${mb(b.peak)})`);

@@ -22,6 +22,8 @@ export interface SessionOptions {
   cache?: boolean;
   /** Memory pattern / arena: keep ORT defaults unless told. */
   enableCpuMemArena?: boolean;
+  /** Let idle intra-op threads spin (ORT default true). Off is kinder on shared machines. */
+  spinning?: boolean;
 }
 
 export class DeviceUnavailableError extends Error {
@@ -55,7 +57,7 @@ export function resolveDevice(device: Device = 'cpu'): Promise<ConcreteDevice> {
 
 export async function createSession(model: ModelProto | Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
   const device = await resolveDevice(opts.device ?? 'cpu');
-  const optsKey = JSON.stringify([device, opts.threads ?? 0, opts.optimization ?? 'all', opts.enableCpuMemArena ?? true]);
+  const optsKey = JSON.stringify([device, opts.threads ?? 0, opts.optimization ?? 'all', opts.enableCpuMemArena ?? true, opts.spinning ?? true]);
   const useCache = opts.cache ?? true;
   if (opts.cacheKey && useCache) {
     const key = `${opts.cacheKey}|${optsKey}`;
@@ -93,6 +95,7 @@ async function startSession(model: ModelProto | Uint8Array | string, device: Con
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     ...(opts.enableCpuMemArena !== undefined ? { enableCpuMemArena: opts.enableCpuMemArena } : {}),
     logSeverityLevel: 3,
+    ...(opts.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
   };
   let tmpDir: string | undefined;
   try {

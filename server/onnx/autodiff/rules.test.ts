@@ -34,6 +34,7 @@ const cases: Case[] = [
   { name: 'Tanh', build: un('Tanh'), inputs: { x: f64([2, 5]) } },
   { name: 'Sigmoid', build: un('Sigmoid'), inputs: { x: f64([2, 5]) } },
   { name: 'SiLU pattern x*Sigmoid(x) (and swapped)', build: (b) => b.node('Add', [b.node('Mul', ['x', b.node('Sigmoid', ['x'])]), b.node('Mul', [b.node('Sigmoid', ['z']), 'z'])]), inputs: { x: f32([3, 5]), z: f32([3, 5]) } },
+  { name: 'Dropout (inference) and Floor (zero gradient)', build: (b) => b.node('Add', [b.node('Dropout', ['x']), b.node('Floor', ['x'])]), inputs: { x: f32([4, 3]) } },
   { name: 'Relu', build: un('Relu'), inputs: { x: f64([3, 7]) } },
   { name: 'LeakyRelu', build: un('LeakyRelu', { alpha: 0.1 }), inputs: { x: f64([3, 7]) } },
   { name: 'Softplus', build: un('Softplus'), inputs: { x: f32([3, 7]) } },
