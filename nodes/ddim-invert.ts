@@ -22,13 +22,13 @@ export default defineNode({
     negative_prompt: { type: 'STRING', default: '', multiline: true, tooltip: 'Used only when guidance_scale ≠ 1.' },
     steps: { type: 'INT', default: 50, min: 1, max: 1000, step: 1 },
     guidance_scale: { type: 'FLOAT', default: 1, min: 0, max: 30, step: 0.1, tooltip: '1 (no classifier-free guidance) inverts most faithfully.' },
-    shift_scale: { type: 'FLOAT', default: 1, min: -10, max: 10, step: 0.05, tooltip: 'Scale s of the shifts: W_δ = U·diag(ReLU(σ + s·δ))·Vᵀ.' },
+    shift_scale: { type: 'FLOAT', default: 1, min: -10, max: 10, step: 0.05, optional: true, tooltip: 'Scale s of the shifts: W_δ = U·diag(ReLU(σ + s·δ))·Vᵀ.' },
   },
   outputs: [{ name: 'LATENT', type: 'LATENT' }],
 
   async run(i, ctx) {
     try {
-      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale, ctx);
+      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale ?? 1, ctx);
       const z0 = await encodeImage(i.model, i.image);
       const latent = await invertLatents(i.model, {
         prompt: i.prompt,

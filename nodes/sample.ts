@@ -31,7 +31,7 @@ export default defineNode({
     width: { type: 'INT', default: 32, min: 1, max: 4096, step: 1, tooltip: 'Pixels; a multiple of the model\'s size step (embedded model: 2, SD: 64).' },
     height: { type: 'INT', default: 32, min: 1, max: 4096, step: 1 },
     batch_size: { type: 'INT', default: 1, min: 1, max: 64 },
-    shift_scale: { type: 'FLOAT', default: 1, min: -10, max: 10, step: 0.05, tooltip: 'Scale s of the shifts: W_δ = U·diag(ReLU(σ + s·δ))·Vᵀ.' },
+    shift_scale: { type: 'FLOAT', default: 1, min: -10, max: 10, step: 0.05, optional: true, tooltip: 'Scale s of the shifts: W_δ = U·diag(ReLU(σ + s·δ))·Vᵀ.' },
   },
   outputs: [
     { name: 'IMAGE', type: 'IMAGE' },
@@ -40,7 +40,7 @@ export default defineNode({
 
   async run(i, ctx) {
     try {
-      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale, ctx);
+      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale ?? 1, ctx);
       const latent = await sampleLatents(i.model, {
         prompt: i.prompt,
         negativePrompt: i.negative_prompt,
