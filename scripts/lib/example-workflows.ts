@@ -1,0 +1,180 @@
+// The example workflows (workflows/*.json), described compactly. scripts/make-workflows.ts
+// turns them into litegraph JSON; the workflow tests and scripts/eval-workflows.ts read the
+// node keys below (node id = position in the list + 1) to patch settings.
+import type { NodeDesc, WorkflowDesc } from './workflow-builder.ts';
+
+/** Concept images shipped in workflows/assets/ (copied into the data folder's input/). */
+export const ASSETS = {
+  heartFolder: 'heart',
+  moonFolder: 'moon',
+  editImage: 'red-circle-blue.png',
+} as const;
+
+/** Shift files the workflows write and read (in the data folder's shifts/). */
+export const SHIFT_FILES = {
+  heart: 'sks-heart',
+  moon: 'sks-moon',
+  multi: 'sks-heart-xvg-moon',
+} as const;
+
+export const COMBINE_ALPHAS = [0, 0.25, 0.5, 0.75, 1] as const;
+
+const model: NodeDesc = { key: 'model', type: 'LoadModel', title: 'Load Model', widgets: { model_name: 'svdiff-shapes', device: 'default' } };
+const svd: NodeDesc = { key: 'svd', type: 'SVDDecompose', widgets: { parts: 'unet', layers: 'all', name_filter: '' }, links: { model: ['model', 0] } };
+
+/** Sample widgets shared by the examples (full settings; tests lower the steps). */
+const sampling = { negative_prompt: '', steps: 25, guidance_scale: 7.5, eta: 0, width: 32, height: 32 };
+
+export const PERSONALIZE: WorkflowDesc = {
+  nodes: [
+    model,
+    svd,
+    { key: 'images', type: 'LoadImages', title: 'Load Images (heart concept)', widgets: { folder: ASSETS.heartFolder, resize: 'refuse' }, column: 0 },
+    {
+      key: 'train',
+      type: 'SpectralShiftTrain',
+      widgets: { instance_prompt: 'a sks heart', identifier: 'sks', class_prompt: 'a heart', prior_weight: 1, num_class_images: 16, steps: 400, seed: 0 },
+      links: { model: ['model', 0], svd: ['svd', 0], images: ['images', 0] },
+    },
+    { key: 'save_shifts', type: 'SaveShifts', widgets: { filename_prefix: SHIFT_FILES.heart }, links: { shifts: ['train', 0] } },
+    {
+      key: 'sample_bg',
+      type: 'Sample',
+      title: 'Sample: new background',
+      widgets: { ...sampling, prompt: 'a sks heart on a blue background', seed: 1, batch_size: 4 },
+      links: { model: ['model', 0], shifts: ['train', 0] },
+    },
+    {
+      key: 'sample_pos',
+      type: 'Sample',
+      title: 'Sample: new size and place',
+      widgets: { ...sampling, prompt: 'a small sks heart on the left', seed: 2, batch_size: 4 },
+      links: { model: ['model', 0], shifts: ['train', 0] },
+    },
+    { key: 'save_bg', type: 'SaveImage', widgets: { filename_prefix: 'personalize/background' }, links: { images: ['sample_bg', 0] } },
+    { key: 'save_pos', type: 'SaveImage', widgets: { filename_prefix: 'personalize/position' }, links: { images: ['sample_pos', 0] } },
+  ],
+};
+
+const alphaKey = (a: number) => String(Math.round(a * 100)).padStart(3, '0');
+
+/**
+ * One Combine Shifts + Sample per α, same seed and prompt. With `batchNode` (a node joining
+ * IMAGE batches, when the registry has one) the samples go into one grid image; otherwise
+ * each α is saved on its own, named by α.
+ */
+export function combineShifts(batchNode?: { type: string; inputs: readonly string[] }): WorkflowDesc {
+  const nodes: NodeDesc[] = [
+    model,
+    { key: 'shifts_heart', type: 'LoadShifts', title: 'Load Shifts (sks heart)', widgets: { shift_file: `${SHIFT_FILES.heart}.safetensors` }, links: { model: ['model', 0] } },
+    { key: 'shifts_moon', type: 'LoadShifts', title: 'Load Shifts (sks moon)', widgets: { shift_file: `${SHIFT_FILES.moon}.safetensors` }, links: { model: ['model', 0] } },
+  ];
+  for (const a of COMBINE_ALPHAS) {
+    const k = alphaKey(a);
+    nodes.push(
+      {
+        key: `combine_${k}`,
+        type: 'CombineShifts',
+        title: `Combine Shifts (α = ${a})`,
+        widgets: { mode: 'interpolate', alpha: a, weight_a: 1, weight_b: 1, scale: 1 },
+        links: { shifts_a: ['shifts_heart', 0], shifts_b: ['shifts_moon', 0] },
+      },
+      {
+        key: `sample_${k}`,
+        type: 'Sample',
+        title: `Sample (α = ${a})`,
+        widgets: { ...sampling, prompt: 'a sks heart', seed: 7, batch_size: 1 },
+        links: { model: ['model', 0], shifts: [`combine_${k}`, 0] },
+      },
+    );
+  }
+  if (batchNode && batchNode.inputs.length >= COMBINE_ALPHAS.length) {
+    const links: Record<string, [string, number]> = {};
+    COMBINE_ALPHAS.forEach((a, i) => (links[batchNode.inputs[i]] = [`sample_${alphaKey(a)}`, 0]));
+    nodes.push(
+      { key: 'batch', type: batchNode.type, links },
+      { key: 'grid', type: 'ImageGrid', widgets: { columns: COMBINE_ALPHAS.length, padding: 2 }, links: { images: ['batch', 0] } },
+      { key: 'save_grid', type: 'SaveImage', widgets: { filename_prefix: 'combine/grid' }, links: { images: ['grid', 0] } },
+    );
+  } else {
+    for (const a of COMBINE_ALPHAS) {
+      const k = alphaKey(a);
+      nodes.push({ key: `save_${k}`, type: 'SaveImage', title: `Save Image (α = ${a})`, widgets: { filename_prefix: `combine/alpha_${k}` }, links: { images: [`sample_${k}`, 0] } });
+    }
+  }
+  return { nodes };
+}
+export { alphaKey };
+
+export const EDIT_SOURCE_PROMPT = 'a red circle on a blue background';
+export const EDIT_TARGET_PROMPT = 'a yellow circle on a blue background';
+
+export const COSINE_EDIT: WorkflowDesc = {
+  nodes: [
+    model,
+    svd,
+    { key: 'image', type: 'LoadImage', widgets: { image: ASSETS.editImage }, column: 0 },
+    {
+      key: 'train',
+      type: 'SpectralShiftTrain',
+      title: 'Spectral Shift Train (single image)',
+      // Single-image mode: a plain description, no identifier, no prior preservation.
+      widgets: { instance_prompt: EDIT_SOURCE_PROMPT, identifier: '', class_prompt: '', prior_weight: 0, steps: 200, seed: 0, random_flip: false },
+      links: { model: ['model', 0], svd: ['svd', 0], images: ['image', 0] },
+    },
+    {
+      key: 'invert',
+      type: 'DDIMInvert',
+      widgets: { prompt: EDIT_SOURCE_PROMPT, negative_prompt: '', steps: 50, guidance_scale: 1, shift_scale: 1 },
+      links: { model: ['model', 0], shifts: ['train', 0], image: ['image', 0] },
+    },
+    { key: 'slerp', type: 'SlerpNoise', widgets: { seed: 3, alpha: 0.2 }, links: { latent: ['invert', 0] } },
+    {
+      key: 'sample',
+      type: 'Sample',
+      title: 'Sample (edited prompt)',
+      widgets: { ...sampling, steps: 50, prompt: EDIT_TARGET_PROMPT, seed: 0, batch_size: 1 },
+      links: { model: ['model', 0], shifts: ['train', 0], latent: ['slerp', 0] },
+    },
+    { key: 'save', type: 'SaveImage', widgets: { filename_prefix: 'cosine-edit/edited' }, links: { images: ['sample', 0] } },
+  ],
+};
+
+export const MULTI_PROMPT = 'a sks heart on the left and a xvg moon on the right';
+
+export const MULTI_SUBJECT: WorkflowDesc = {
+  nodes: [
+    model,
+    svd,
+    { key: 'hearts', type: 'LoadImages', title: 'Load Images (heart: sks)', widgets: { folder: ASSETS.heartFolder, resize: 'refuse' }, column: 0 },
+    { key: 'moons', type: 'LoadImages', title: 'Load Images (moon: xvg)', widgets: { folder: ASSETS.moonFolder, resize: 'refuse' }, column: 0 },
+    {
+      key: 'train',
+      type: 'SpectralShiftTrain',
+      title: 'Spectral Shift Train (Cut-Mix-Unmix)',
+      widgets: {
+        instance_prompt: 'a sks heart', identifier: 'sks', class_prompt: 'a heart',
+        instance_prompt_2: 'a xvg moon', identifier_2: 'xvg', class_prompt_2: 'a moon',
+        prior_weight: 1, num_class_images: 16, steps: 600, seed: 0, random_flip: false,
+        mix_probability: 0.6, unmix_weight: 0.1,
+      },
+      links: { model: ['model', 0], svd: ['svd', 0], images: ['hearts', 0], images_2: ['moons', 0] },
+    },
+    { key: 'save_shifts', type: 'SaveShifts', widgets: { filename_prefix: SHIFT_FILES.multi }, links: { shifts: ['train', 0] } },
+    {
+      key: 'sample',
+      type: 'Sample',
+      title: 'Sample (both subjects)',
+      widgets: { ...sampling, prompt: MULTI_PROMPT, seed: 11, batch_size: 4 },
+      links: { model: ['model', 0], shifts: ['train', 0] },
+    },
+    { key: 'save', type: 'SaveImage', widgets: { filename_prefix: 'multi-subject/both' }, links: { images: ['sample', 0] } },
+  ],
+};
+
+/** Node id of `key` in a description (ids are 1-based list positions). */
+export function nodeId(desc: WorkflowDesc, key: string): string {
+  const i = desc.nodes.findIndex((n) => n.key === key);
+  if (i < 0) throw new Error(`no node "${key}" in the workflow`);
+  return String(i + 1);
+}

@@ -1,0 +1,168 @@
+// Builds litegraph (UI-format) workflows from a compact description, reading each node's
+// sockets and widget order from the real registry, so the JSON the canvas loads and the
+// prompt the engine runs never drift from the node schemas. Layout: columns by graph depth,
+// left to right; nodes stacked top to bottom within a column.
+import type { InputSpec, NodeDefinition } from '../../nodes/define.ts';
+import { isWidgetType } from '../../nodes/define.ts';
+import type { NodeRegistry } from '../../nodes/registry.ts';
+
+/** A link source: [node key, output index]. */
+export type Src = [string, number];
+
+export interface NodeDesc {
+  key: string;
+  type: string;
+  title?: string;
+  /** Widget values by input name; the rest take the schema default. */
+  widgets?: Record<string, unknown>;
+  /** Socket (or widget) inputs fed by a link. */
+  links?: Record<string, Src>;
+  /** Column override (default: one right of the deepest source). */
+  column?: number;
+}
+
+export interface WorkflowDesc {
+  nodes: NodeDesc[];
+}
+
+interface UiInput { name: string; type: string; link: number | null; widget?: { name: string } }
+interface UiOutput { name: string; type: string; links: number[]; slot_index: number }
+export interface UiNode {
+  id: number;
+  type: string;
+  title?: string;
+  pos: [number, number];
+  size: [number, number];
+  flags: Record<string, never>;
+  order: number;
+  mode: 0;
+  inputs: UiInput[];
+  outputs: UiOutput[];
+  properties: Record<string, unknown>;
+  widgets_values: unknown[];
+}
+export type UiLink = [number, number, number, number, number, string];
+export interface UiWorkflow {
+  last_node_id: number;
+  last_link_id: number;
+  nodes: UiNode[];
+  links: UiLink[];
+  groups: unknown[];
+  config: Record<string, never>;
+  extra: Record<string, unknown>;
+  version: 0.4;
+}
+
+const COLUMN_WIDTH = 340;
+const NODE_WIDTH = 300;
+const GAP = 40;
+
+/** Inputs in object_info's input_order: required first, then optional. */
+function ordered(def: NodeDefinition): [string, InputSpec][] {
+  const all = Object.entries(def.inputs);
+  return [...all.filter(([, s]) => !s.optional), ...all.filter(([, s]) => s.optional)];
+}
+
+function nodeHeight(def: NodeDefinition, multiline: number): number {
+  const entries = Object.values(def.inputs);
+  const sockets = entries.filter((s) => !isWidgetType(s.type)).length;
+  const widgets = entries.filter((s) => isWidgetType(s.type)).length;
+  const slots = Math.max(sockets, def.outputs.length);
+  return 30 + slots * 20 + widgets * 24 + multiline * 60 + (def.type === 'LoadImage' ? 120 : 0);
+}
+
+export function buildWorkflow(desc: WorkflowDesc, registry: NodeRegistry): UiWorkflow {
+  const ids = new Map<string, number>();
+  desc.nodes.forEach((n, i) => {
+    if (ids.has(n.key)) throw new Error(`workflow node key "${n.key}" is used twice`);
+    ids.set(n.key, i + 1);
+  });
+  const defs = desc.nodes.map((n) => {
+    const def = registry.get(n.type);
+    if (!def) throw new Error(`${n.key}: unknown node type ${n.type}`);
+    return def;
+  });
+
+  // Columns by depth; execution order = index of a topological order.
+  const column = new Map<string, number>();
+  const depth = (n: NodeDesc): number => {
+    const known = column.get(n.key);
+    if (known !== undefined) return known;
+    const srcs = Object.values(n.links ?? {}).map(([k]) => {
+      const src = desc.nodes.find((m) => m.key === k);
+      if (!src) throw new Error(`${n.key}: link from unknown node "${k}"`);
+      return depth(src) + 1;
+    });
+    const d = n.column ?? Math.max(0, ...srcs);
+    column.set(n.key, d);
+    return d;
+  };
+  desc.nodes.forEach(depth);
+
+  const links: UiLink[] = [];
+  const nodes: UiNode[] = desc.nodes.map((n, i) => {
+    const def = defs[i];
+    const inputs: UiInput[] = [];
+    // Socket inputs first, then one slot per widget (so a widget can take a link), as the client builds them.
+    for (const [name, spec] of ordered(def)) if (!isWidgetType(spec.type)) inputs.push({ name, type: spec.type, link: null });
+    for (const [name, spec] of ordered(def)) if (isWidgetType(spec.type)) inputs.push({ name, type: spec.type, link: null, widget: { name } });
+    const widgets_values: unknown[] = [];
+    for (const [name, spec] of ordered(def)) {
+      if (!isWidgetType(spec.type)) continue;
+      const given = n.widgets?.[name];
+      const v = given !== undefined ? given : 'default' in spec ? spec.default : undefined;
+      if (v === undefined) throw new Error(`${n.key} (${n.type}): widget "${name}" needs a value (no default)`);
+      widgets_values.push(v);
+      if (spec.type === 'INT' && (spec as { controlAfterGenerate?: boolean }).controlAfterGenerate) widgets_values.push('fixed');
+    }
+    for (const name of Object.keys(n.widgets ?? {})) {
+      if (!(name in def.inputs) || !isWidgetType(def.inputs[name].type)) throw new Error(`${n.key} (${n.type}): no widget "${name}"`);
+    }
+    const multiline = ordered(def).filter(([, s]) => s.type === 'STRING' && (s as { multiline?: boolean }).multiline && !s.optional).length;
+    return {
+      id: i + 1,
+      type: n.type,
+      ...(n.title ? { title: n.title } : {}),
+      pos: [0, 0],
+      size: [NODE_WIDTH, nodeHeight(def, multiline)],
+      flags: {},
+      order: 0,
+      mode: 0,
+      inputs,
+      outputs: def.outputs.map((o, slot) => ({ name: o.name, type: o.type, links: [], slot_index: slot })),
+      properties: { 'Node name for S&R': n.type },
+      widgets_values,
+    };
+  });
+
+  desc.nodes.forEach((n, i) => {
+    for (const [name, [srcKey, slot]] of Object.entries(n.links ?? {})) {
+      const target = nodes[i];
+      const toSlot = target.inputs.findIndex((s) => s.name === name);
+      if (toSlot < 0) throw new Error(`${n.key} (${n.type}): no input "${name}"`);
+      const srcId = ids.get(srcKey)!;
+      const src = nodes[srcId - 1];
+      const out = src.outputs[slot];
+      if (!out) throw new Error(`${n.key}: ${srcKey} has no output ${slot}`);
+      const want = target.inputs[toSlot].type;
+      if (out.type !== want) throw new Error(`${n.key}.${name} wants ${want}, ${srcKey}[${slot}] gives ${out.type}`);
+      const id = links.length + 1;
+      links.push([id, srcId, slot, target.id, toSlot, out.type]);
+      target.inputs[toSlot].link = id;
+      out.links.push(id);
+    }
+  });
+
+  // Positions: column x, stacked y; order = topological (by column, then declaration).
+  const y = new Map<number, number>();
+  const byColumn = desc.nodes.map((n, i) => ({ n, i, c: column.get(n.key)! })).sort((a, b) => a.c - b.c || a.i - b.i);
+  byColumn.forEach(({ i, c }, order) => {
+    const top = y.get(c) ?? 60;
+    nodes[i].pos = [40 + c * COLUMN_WIDTH, top];
+    nodes[i].order = order;
+    y.set(c, top + nodes[i].size[1] + GAP);
+  });
+
+  const extra: Record<string, unknown> = { ds: { scale: 0.8, offset: [0, 0] } };
+  return { last_node_id: nodes.length, last_link_id: links.length, nodes, links, groups: [], config: {}, extra, version: 0.4 };
+}
