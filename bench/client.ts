@@ -1,6 +1,7 @@
 // The studio in headless Chromium: first load of the page (cold cache, until the canvas and
 // node library are ready) and panning a 300-node graph (frames per second while dragging,
 // and the canvas's own draw time per frame). Run: npx tsx bench/client.ts
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ensureClientBuilt, launchBrowser, startServer } from '../test/e2e/harness.ts';
 
@@ -16,6 +17,8 @@ function median(xs: number[]): number {
 
 export async function run(): Promise<void> {
   ensureClientBuilt();
+  // Figures depend on what else runs: print the machine's load with them.
+  console.log(`load average at start: ${loadavg()[0].toFixed(1)}`);
   const server = await startServer();
   const browser = await launchBrowser();
   try {
@@ -40,6 +43,8 @@ export async function run(): Promise<void> {
     const page = await ctx.newPage();
     await page.goto(server.url);
     await page.waitForFunction(() => window.svdiff?.studio && document.querySelector('[data-testid="lib-node-SaveImage"]'));
+    page.on('dialog', (d) => void d.accept());
+    await page.click('[data-testid="new"]'); // the first visit opened an example workflow
     await page.click('[data-testid="tab-nodes"]'); // close the sidebar: a wider canvas
     const placed = await page.evaluate((types: string[]) => {
       const s = window.svdiff.studio;
