@@ -1,0 +1,6 @@
+// Public surface of the procedural evaluation (classifier for the shapes world).
+export * from './classify.ts';
+export * from './mask.ts';
+export * from './templates.ts';
+export * from './image-ops.ts';
+export * from './validate-classifier.ts';
