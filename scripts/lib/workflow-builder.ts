@@ -56,6 +56,8 @@ export interface UiWorkflow {
 const COLUMN_WIDTH = 340;
 const NODE_WIDTH = 300;
 const GAP = 40;
+/** Nodes that draw an image under their widgets (input, preview or output). */
+const IMAGE_SHOWING = new Set(['LoadImage', 'Sample', 'SaveImage', 'PreviewImage']);
 
 /** Inputs in object_info's input_order: required first, then optional. */
 function ordered(def: NodeDefinition): [string, InputSpec][] {
@@ -68,7 +70,9 @@ function nodeHeight(def: NodeDefinition, multiline: number): number {
   const sockets = entries.filter((s) => !isWidgetType(s.type)).length;
   const widgets = entries.filter((s) => isWidgetType(s.type)).length;
   const slots = Math.max(sockets, def.outputs.length);
-  return 30 + slots * 20 + widgets * 24 + multiline * 60 + (def.type === 'LoadImage' ? 120 : 0);
+  // Room for the image the node shows after a run (a preview or its output), so stacked nodes don't overlap.
+  const showsImage = IMAGE_SHOWING.has(def.type);
+  return 30 + slots * 20 + widgets * 24 + multiline * 60 + (showsImage ? 200 : 0);
 }
 
 export function buildWorkflow(desc: WorkflowDesc, registry: NodeRegistry): UiWorkflow {
