@@ -90,3 +90,8 @@ export async function dropFile(page: Page, at: [number, number], bytes: Uint8Arr
     [at, [...bytes], name, mime] as const,
   );
 }
+
+/** Drags a node type from the library sidebar onto the canvas; the node is centred there. */
+export async function dragFromLibrary(page: Page, type: string, at: [number, number]): Promise<void> {
+  await page.dragAndDrop(`[data-testid="lib-node-${type}"]`, '[data-testid="canvas"]', { targetPosition: { x: at[0], y: at[1] } });
+}

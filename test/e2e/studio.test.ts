@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureClientBuilt, launchBrowser, repoRoot, startServer, type RunningServer } from './harness.ts';
-import { connect, dropFile, moveNode, nodeOfType, nodes, screenPos } from './page.ts';
+import { connect, dragFromLibrary, dropFile, moveNode, nodeOfType, nodes, screenPos } from './page.ts';
 
 // Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
 declare const window: any, Image: any;
@@ -102,9 +102,10 @@ describe('studio in the browser', () => {
     const grid = await nodeOfType(page, 'ImageGrid');
     const save = await nodeOfType(page, 'SaveImage');
     expect(load.widgets.folder).toBe('subject');
-    await moveNode(page, load.id, [canvas!.x + 40, canvas!.y + 80]);
+    // The node added last lies on top of the pile: move it first.
     await moveNode(page, grid.id, [canvas!.x + 380, canvas!.y + 80]);
     await moveNode(page, save.id, [canvas!.x + 720, canvas!.y + 80]);
+    await moveNode(page, load.id, [canvas!.x + 40, canvas!.y + 80]);
     await connect(page, load.id, 0, grid.id, 0);
     await connect(page, grid.id, 0, save.id, 0);
     // A widget takes a link too: the folder's image count drives the grid's columns.
@@ -253,6 +254,48 @@ describe('studio in the browser', () => {
     expect(modes).toContainEqual([scale.id, 4]);
     expect(modes.filter((m: number[]) => m[1] === 4)).toHaveLength(1);
   });
+
+  it('shows previews while sampling, lists the running prompt, and stops on interrupt', async () => {
+    await page.click('[data-testid="new"]');
+    await showTab('nodes');
+    // Earlier messages would cover the canvas' top right: dismiss them (a click closes one).
+    while ((await page.locator('[data-testid="toast"]').count()) > 0) await page.locator('[data-testid="toast"]').first().click();
+    // Dragged from the library to their places (canvas coordinates of each node's centre).
+    await dragFromLibrary(page, 'LoadModel', [170, 120]);
+    await dragFromLibrary(page, 'RandomNoise', [170, 400]);
+    await dragFromLibrary(page, 'Sample', [500, 330]);
+    await dragFromLibrary(page, 'PreviewImage', [840, 420]);
+    const [model, noise, sample, preview] = await Promise.all(['LoadModel', 'RandomNoise', 'Sample', 'PreviewImage'].map((t) => nodeOfType(page, t)));
+    const input = (n: typeof sample, name: string) => n.inputs.findIndex((i) => i.name === name);
+    await connect(page, model.id, 0, noise.id, input(noise, 'model'));
+    await connect(page, model.id, 0, sample.id, input(sample, 'model'));
+    await connect(page, noise.id, 0, sample.id, input(sample, 'latent'));
+    await connect(page, sample.id, 0, preview.id, 0);
+    expect((await nodeOfType(page, 'Sample')).inputs.filter((i) => i.link !== null)).toHaveLength(2);
+    expect((await nodeOfType(page, 'PreviewImage')).inputs[0].link).not.toBeNull();
+    // Long enough to still be running when Stop is pressed.
+    await page.evaluate((id) => {
+      const n = window.svdiff.studio.graph.getNodeById(id);
+      n.widgets.find((w: any) => w.name === 'steps').value = 500;
+      const w = window as any;
+      w.events = [];
+      for (const t of ['progress', 'b_preview', 'execution_interrupted', 'execution_success', 'execution_error']) w.svdiff.api.on(t, () => w.events.push(t));
+    }, sample.id);
+    const accepted = page.waitForResponse((r) => r.url().endsWith('/api/prompt'));
+    await page.click('[data-testid="queue"]');
+    expect((await accepted).status()).toBe(200);
+    await page.waitForFunction(() => (window as any).events.includes('b_preview') || (window as any).events.includes('execution_error'), undefined, { timeout: 90_000 });
+    expect(await page.evaluate(() => (window as any).events.includes('execution_error'))).toBe(false);
+    await expect.poll(async () => (await nodeOfType(page, 'Sample')).live?.images?.[0] ?? '').toMatch(/^blob:/);
+    expect((await nodeOfType(page, 'Sample')).live?.running).toBe(true);
+    await showTab('queue');
+    await expect.poll(() => page.locator('[data-testid="queue-running"]').count()).toBe(1);
+    await page.click('[data-testid="interrupt"]');
+    await page.waitForFunction(() => (window as any).events.includes('execution_interrupted'), undefined, { timeout: 30_000 });
+    expect(await page.evaluate(() => (window as any).events.includes('execution_success'))).toBe(false);
+    await expect.poll(() => page.locator('[data-testid="queue-running"]').count()).toBe(0);
+    expect((await nodeOfType(page, 'Sample')).live?.running).toBeFalsy();
+  }, 150_000);
 
   it('reconnects by itself when the server restarts', async () => {
     const port = new URL(server.url).port;
