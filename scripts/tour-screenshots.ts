@@ -1,0 +1,68 @@
+// Screenshots for the tour (docs/tour.md): each example workflow opened from the Templates tab
+// of the real studio, queued at its saved settings, captured after the run.
+//   npx tsx scripts/tour-screenshots.ts [name ...]     (default: combine-shifts cosine-edit multi-subject)
+// combine-shifts loads shift files; they are made first by running the personalise workflow
+// headless (heart and moon) into the same data folder.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureClientBuilt, launchBrowser, repoRoot, startServer } from '../test/e2e/harness.ts';
+import { loadRegistry } from '../nodes/registry.ts';
+import { createStorage } from '../server/storage.ts';
+import { PERSONALIZE, SHIFT_FILES } from './lib/example-workflows.ts';
+import { copyAssets, runWorkflow } from './lib/run-workflow.ts';
+
+// Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
+declare const window: any;
+
+const names = process.argv.slice(2).length ? process.argv.slice(2) : ['combine-shifts', 'cosine-edit', 'multi-subject'];
+const outDir = join(repoRoot, 'docs', 'tour');
+mkdirSync(outDir, { recursive: true });
+
+ensureClientBuilt();
+const dataDir = mkdtempSync(join(tmpdir(), 'svdiff-tour-'));
+const storage = createStorage({ dataDir });
+copyAssets(storage);
+if (names.includes('combine-shifts')) {
+  const ctx = { registry: await loadRegistry(), storage, log: (l: string) => console.error(`  ${l}`) };
+  console.error('training sks-heart and sks-moon for combine-shifts');
+  await runWorkflow('svdiff-personalize', PERSONALIZE, { sample_bg: { batch_size: 1 }, sample_pos: { batch_size: 1 } }, ctx);
+  await runWorkflow('svdiff-personalize', PERSONALIZE, {
+    images: { folder: 'moon' }, train: { instance_prompt: 'a sks moon', class_prompt: 'a moon' }, save_shifts: { filename_prefix: SHIFT_FILES.moon },
+    sample_bg: { batch_size: 1 }, sample_pos: { batch_size: 1 },
+  }, ctx);
+}
+
+const server = await startServer({ dataDir });
+const browser = await launchBrowser();
+try {
+  for (const name of names) {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.svdiff?.studio && window.svdiff.studio.graph);
+    await page.click('[data-testid="tab-templates"]');
+    await page.click(`[data-testid="template-${name}"] .grow`);
+    await page.evaluate(() => {
+      const w = window as any;
+      w.finished = false;
+      for (const t of ['execution_success', 'execution_error', 'execution_interrupted']) w.svdiff.api.on(t, () => (w.finished = true));
+    });
+    console.error(`running ${name}`);
+    await page.click('[data-testid="queue"]');
+    await page.waitForFunction(() => (window as any).finished, undefined, { timeout: 1_800_000, polling: 1000 });
+    await page.evaluate(() => {
+      window.svdiff.studio.canvas.deselectAll();
+      window.svdiff.studio.fitView();
+    });
+    await page.click('[data-testid="tab-gallery"]');
+    await page.waitForTimeout(1500);
+    const out = join(outDir, `${name}.png`);
+    await page.screenshot({ path: out });
+    console.log(`wrote ${out}`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await server.stop();
+}
