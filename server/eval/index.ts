@@ -4,3 +4,4 @@ export * from './mask.ts';
 export * from './templates.ts';
 export * from './image-ops.ts';
 export * from './validate-classifier.ts';
+export * from './score.ts';
