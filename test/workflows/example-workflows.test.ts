@@ -55,7 +55,7 @@ describe('example workflows', () => {
     const files = readdirSync(WORKFLOWS_DIR).filter((f) => f.endsWith('.json')).sort();
     expect(files).toEqual(NAMES.map((n) => `${n}.json`).sort());
     for (const [name, wf] of Object.entries(exampleWorkflows(registry))) {
-      expect(JSON.parse(readFileSync(join(WORKFLOWS_DIR, `${name}.json`), 'utf8')), name).toEqual(JSON.parse(JSON.stringify(wf)));
+      expect(JSON.parse(readFileSync(join(WORKFLOWS_DIR, `${name}.json`), 'utf8')), `${name}.json is stale: run npx tsx scripts/make-workflows.ts`).toEqual(JSON.parse(JSON.stringify(wf)));
     }
   });
 
