@@ -11,13 +11,14 @@ import { join, resolve } from 'node:path';
 import { createStorage } from '../server/storage.ts';
 import { LoadedModel, sampleLatents, decodeLatent, type PartOverride } from '../server/diffusion/index.ts';
 import { Rng } from '../server/diffusion/rng.ts';
-import { renderShape, type ShapeAttrs } from '../server/diffusion/datasets/shapes.ts';
+import { CONCEPT_DEFAULTS, conceptImages } from '../server/diffusion/datasets/concepts.ts';
+import type { ShapeName } from '../server/diffusion/datasets/geometry.ts';
+import { classifyImage } from '../server/eval/index.ts';
 import { BASE_SHAPES, COLORS } from '../server/diffusion/datasets/vocabulary.ts';
 import { backgroundsFor } from '../server/diffusion/datasets/palette.ts';
 import { batchFrames, encodePng, gridImage, stackImages, type RgbImage } from '../server/image/index.ts';
 import { decomposeModel, DEFAULT_SELECTION, encodeShiftFile, shiftOverrides, type SpectralShifts } from '../server/spectral/index.ts';
 import { runTraining, ShiftTrainer, trainShifts, type TrainRequest } from '../server/diffusion/training/index.ts';
-import { SHAPES } from '../server/diffusion/datasets/vocabulary.ts';
 
 const o = new Command('eval-personalize')
   .option('--model <dir>', 'model folder', 'models/svdiff-shapes')
@@ -50,20 +51,13 @@ const root = mkdtempSync(join(tmpdir(), 'eval-personalize-'));
 const storage = createStorage({ dataDir: join(root, 'data') });
 const model = await LoadedModel.load(modelDir);
 const res = model.config.vae?.sample_size as number;
-const classify: Classify = await loadClassifier();
-console.log(`model ${model.name} (${model.contentHash.slice(0, 12)}), ${res}×${res}; classifier: ${classify.source}`);
+const classify = { shape: (im: RgbImage) => classifyImage(im.data, im.width, im.height).shape as string };
+console.log(`model ${model.name} (${model.contentHash.slice(0, 12)}), ${res}×${res}; classifier: server/eval classifyImage`);
 
-// Instance images: the concept in one colour (the "personal" subject), small pose changes.
-const rng = new Rng(seed, 77);
-const instance: RgbImage[] = Array.from({ length: Number(o.images) }, () => {
-  const u = rng.uniform(4);
-  const attrs: ShapeAttrs = {
-    shape: concept as ShapeAttrs['shape'], color: 'red', background: 'gray', size: 'large', position: 'center',
-    jitter: { rotation: (u[0] - 0.5) * 16, dx: (u[1] - 0.5) * 0.04, dy: (u[2] - 0.5) * 0.04, scale: 1 + (u[3] - 0.5) * 0.1 },
-  };
-  return { width: res, height: res, data: renderShape(attrs, res) };
-});
-console.log(`instance images: ${instance.length} × "${concept}" (red on gray)`);
+// Instance images: the held-out concept as a user would bring it (one colour, varied poses).
+const concepts = conceptImages(concept as ShapeName, Number(o.images), seed, { resolution: res });
+const instance: RgbImage[] = concepts.map((c) => ({ width: res, height: res, data: c.image }));
+console.log(`instance images: ${instance.length} × "${concepts[0].caption}" (class prompt "${concepts[0].classCaption}")`);
 
 // Base prompts for language drift: a base shape in a colour, on a contrasting default background.
 const baseRng = new Rng(seed, 78);
@@ -89,9 +83,9 @@ function saveGrid(name: string, images: RgbImage[]): void {
   writeFileSync(join(o.save, `${name}.png`), encodePng(g.data, g.shape[2], g.shape[1]));
 }
 async function score(overrides?: readonly PartOverride[], name = 'base'): Promise<{ fidelity: number; base: number }> {
-  const sks = await samples(Array.from({ length: nSamples }, () => `a sks ${concept}`), overrides);
+  const sks = await samples(Array.from({ length: nSamples }, () => concepts[0].caption), overrides);
   const base = await samples(basePrompts.map((p) => p.prompt), overrides);
-  saveGrid(`${name}-sks-${concept}`, sks);
+  saveGrid(`${name}-instance-prompt`, sks);
   saveGrid(`${name}-base-prompts`, base);
   const fidelity = sks.filter((im) => classify.shape(im) === concept).length / nSamples;
   const baseAcc = base.filter((im, i) => classify.shape(im) === basePrompts[i].shape).length / nSamples;
@@ -100,11 +94,11 @@ async function score(overrides?: readonly PartOverride[], name = 'base'): Promis
 
 const t0 = performance.now();
 const before = await score(undefined, 'before');
-console.log(`before training: "a sks ${concept}" recognised ${pct(before.fidelity)}, base-prompt accuracy ${pct(before.base)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+console.log(`before training: "${concepts[0].caption}" recognised ${pct(before.fidelity)}, base-prompt accuracy ${pct(before.base)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 
 const { svd } = await decomposeModel(model, DEFAULT_SELECTION, { cacheDir: storage.cacheDir });
 const request: TrainRequest = {
-  subjects: [{ images: { data: concat(instance), shape: [instance.length, res, res, 3] }, prompt: `a sks ${concept}`, classPrompt: `a ${concept}`, identifier: 'sks', suffix: '' }],
+  subjects: [{ images: { data: concat(instance), shape: [instance.length, res, res, 3] }, prompt: concepts[0].caption, classPrompt: concepts[0].classCaption, identifier: CONCEPT_DEFAULTS[concept]?.identifier ?? 'sks', suffix: '' }],
   priorWeight: Number(o.prior), numClassImages: Number(o.classImages), steps: Math.min(400, Number(o.steps)), batchSize: Number(o.batch),
   lr: Number(o.lr), lr1d: 1e-6, weightDecay: 0.01, maxGradNorm: 1, seed, resolution: res, randomCrop: false, randomFlip: true,
   parts: 'unet', mixProbability: 0.6, unmixWeight: 0, checkpointEvery: 0,
@@ -138,7 +132,7 @@ if (!o.skipFull) {
 console.log('');
 console.log(`loss (mean of 20 steps): start ${avg(losses.slice(0, 20)).toFixed(4)} → end ${avg(losses.slice(-20)).toFixed(4)}; ${losses.length} steps in ${trainS.toFixed(0)} s`);
 console.log(`step time ${timing.stepMs.toFixed(1)} ms vs UNet forward ${timing.forwardMs.toFixed(1)} ms on the same batch of ${timing.batch} (${(timing.stepMs / timing.forwardMs).toFixed(2)}×)`);
-console.log(`base-prompt accuracy before training: ${pct(before.base)}; "a sks ${concept}" before: ${pct(before.fidelity)}`);
+console.log(`base-prompt accuracy before training: ${pct(before.base)}; "${concepts[0].caption}" before: ${pct(before.fidelity)}`);
 const rows = [
   ['method', 'fidelity', 'base acc', 'drift (after/before)', 'params trained', 'file size', 'train s'],
   ['spectral shifts', pct(after.fidelity), pct(after.base), ratio(after.base, before.base), String(run.result.trainedParameters), kib(shiftFileBytes), trainS.toFixed(0)],
@@ -197,55 +191,3 @@ function avg(v: number[]): number { return v.length ? v.reduce((a, b) => a + b, 
 function pct(x: number): string { return `${(x * 100).toFixed(1)} %`; }
 function ratio(a: number, b: number): string { return b > 0 ? `${((a / b) * 100).toFixed(0)} %` : 'n/a'; }
 function kib(b: number): string { return b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`; }
-
-// --- the classifier -------------------------------------------------------------------------
-// The procedural classifier of server/eval when it is there; until then a template matcher:
-// the foreground (pixels far from the border colour), scaled to its bounding box on a 12×12
-// grid, against each shape rendered the same way; the best IoU wins.
-interface Classify { source: string; shape(im: RgbImage): string }
-async function loadClassifier(): Promise<Classify> {
-  const path = '../server/eval/index.ts';
-  try {
-    const m = await import(path);
-    for (const name of ['classifyShape', 'classify', 'classifyImage']) {
-      if (typeof m[name] === 'function') {
-        return { source: `server/eval ${name}`, shape: (im) => { const r = m[name](im); return typeof r === 'string' ? r : String(r?.shape ?? r?.label ?? ''); } };
-      }
-    }
-  } catch { /* not there yet */ }
-  const G = 12;
-  const feature = (im: RgbImage): Uint8Array | null => {
-    const { width: W, height: H, data } = im;
-    const bg = [0, 0, 0];
-    let n = 0;
-    for (let i = 0; i < W * H; i++) {
-      const x = i % W, y = Math.floor(i / W);
-      if (x === 0 || y === 0 || x === W - 1 || y === H - 1) { for (let c = 0; c < 3; c++) bg[c] += data[i * 3 + c]; n++; }
-    }
-    for (let c = 0; c < 3; c++) bg[c] /= n;
-    const fg = (x: number, y: number) => Math.hypot(data[(y * W + x) * 3] - bg[0], data[(y * W + x) * 3 + 1] - bg[1], data[(y * W + x) * 3 + 2] - bg[2]) > 0.3;
-    let x0 = W, x1 = -1, y0 = H, y1 = -1, count = 0;
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (fg(x, y)) { count++; x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
-    if (count < 4) return null;
-    const f = new Uint8Array(G * G);
-    for (let gy = 0; gy < G; gy++) for (let gx = 0; gx < G; gx++) {
-      f[gy * G + gx] = fg(Math.min(x1, Math.floor(x0 + ((gx + 0.5) * (x1 - x0 + 1)) / G)), Math.min(y1, Math.floor(y0 + ((gy + 0.5) * (y1 - y0 + 1)) / G))) ? 1 : 0;
-    }
-    return f;
-  };
-  const templates = SHAPES.map((shape) => ({ shape, f: feature({ width: 64, height: 64, data: renderShape({ shape, color: 'white', background: 'gray', size: 'large', position: 'center' }, 64) })! }));
-  return {
-    source: 'template matcher (server/eval has no classifier yet)',
-    shape(im) {
-      const f = feature(im);
-      if (!f) return 'none';
-      let best = 'none', bestIou = -1;
-      for (const t of templates) {
-        let inter = 0, uni = 0;
-        for (let i = 0; i < f.length; i++) { inter += f[i] & t.f[i]; uni += f[i] | t.f[i]; }
-        if (inter / uni > bestIou) { bestIou = inter / uni; best = t.shape; }
-      }
-      return best;
-    },
-  };
-}
