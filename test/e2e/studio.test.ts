@@ -237,7 +237,11 @@ describe('studio in the browser', () => {
     await page.click('[data-testid="lib-node-ImageScale"]');
     const scale = await nodeOfType(page, 'ImageScale');
     const title = await screenPos(page, scale.id, { title: true });
+    const box = (await page.locator('[data-testid="canvas"]').boundingBox())!;
+    await page.mouse.click(box.x + 30, box.y + box.height - 30); // empty canvas: clears selection
+    await page.waitForTimeout(600); // not a double-click
     await page.mouse.click(title[0], title[1]);
+    await expect.poll(() => page.evaluate(() => Object.keys(window.svdiff.studio.canvas.selected_nodes))).toEqual([String(scale.id)]);
     await page.keyboard.press('Control+c');
     await page.mouse.move(title[0] + 200, title[1] + 250);
     await page.keyboard.press('Control+v');
