@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureClientBuilt, launchBrowser, repoRoot, startServer, type RunningServer } from './harness.ts';
-import { connect, dragFromLibrary, dropFile, moveNode, nodeOfType, nodes, screenPos } from './page.ts';
+import { connect, dragFromLibrary, dropFile, nodeOfType, nodes, screenPos } from './page.ts';
 
 // Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
 declare const window: any, Image: any;
@@ -87,11 +87,11 @@ describe('studio in the browser', () => {
     await page.click('[data-testid="new"]');
     expect(await nodes(page)).toEqual([]);
 
-    // Add nodes: two from the library sidebar, one through the double-click search box.
-    await page.click('[data-testid="lib-node-LoadImages"]');
-    await page.click('[data-testid="lib-node-SaveImage"]');
+    // Add nodes: two dragged from the library sidebar, one through the double-click search box.
+    await dragFromLibrary(page, 'LoadImages', [180, 140]);
+    await dragFromLibrary(page, 'SaveImage', [860, 160]);
     const canvas = await page.locator('[data-testid="canvas"]').boundingBox();
-    await page.mouse.dblclick(canvas!.x + 300, canvas!.y + 600);
+    await page.mouse.dblclick(canvas!.x + 380, canvas!.y + 320);
     await page.waitForSelector('.litesearchbox input');
     await page.keyboard.type('Image Grid', { delay: 20 });
     await page.waitForSelector('.litesearchbox .lite-search-item');
@@ -102,10 +102,6 @@ describe('studio in the browser', () => {
     const grid = await nodeOfType(page, 'ImageGrid');
     const save = await nodeOfType(page, 'SaveImage');
     expect(load.widgets.folder).toBe('subject');
-    // The node added last lies on top of the pile: move it first.
-    await moveNode(page, grid.id, [canvas!.x + 380, canvas!.y + 80]);
-    await moveNode(page, save.id, [canvas!.x + 720, canvas!.y + 80]);
-    await moveNode(page, load.id, [canvas!.x + 40, canvas!.y + 80]);
     await connect(page, load.id, 0, grid.id, 0);
     await connect(page, grid.id, 0, save.id, 0);
     // A widget takes a link too: the folder's image count drives the grid's columns.
