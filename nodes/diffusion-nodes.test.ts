@@ -101,6 +101,8 @@ describe('Sample', () => {
     await expect(Sample.run({ ...base, prompt: '' }, ctx)).rejects.toThrow(/^Sample: input "prompt": is empty/);
     await expect(Sample.run({ ...base, guidance_scale: Number.NaN }, ctx)).rejects.toThrow(/^Sample: input "guidance_scale"/);
     await expect(Sample.run({ ...base, batch_size: 0 }, ctx)).rejects.toThrow(/^Sample: input "batch_size"/);
+    // SD's leading spacing with steps_offset 1 would step past t = 999 at 1000 steps.
+    await expect(Sample.run({ ...base, steps: 1000 }, ctx)).rejects.toThrow(/^Sample: input "steps": 1000 steps reach timestep 1000 .*use at most 999/);
   });
 
   it('stops with an AbortError when interrupted', async () => {
