@@ -12,6 +12,7 @@ import { concreteDevice, DEFAULTS } from './config.ts';
 import type { EngineEvent } from './engine/events.ts';
 import { executePrompt, isApiPrompt, OutputCache, validatePrompt, workflowToPrompt } from './engine/index.ts';
 import { createStorage } from './storage.ts';
+import { seedExampleInputs } from './example-inputs.ts';
 
 export interface RunOptions {
   dataDir: string;
@@ -31,6 +32,7 @@ export async function runWorkflowFile(file: string, o: RunOptions): Promise<numb
     return 1;
   }
   const storage = createStorage({ dataDir: o.dataDir, modelsDir: o.modelsDir });
+  seedExampleInputs(storage.inputDir);
   const registry = await loadRegistry(o.nodesDir);
   let prompt: ApiPrompt;
   const extraData: Record<string, unknown> = {};

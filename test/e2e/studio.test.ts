@@ -45,8 +45,10 @@ async function openStudio(): Promise<void> {
 beforeAll(async () => {
   ensureClientBuilt();
   dataDir = mkdtempSync(join(tmpdir(), 'svdiff-e2e-'));
-  mkdirSync(join(dataDir, 'input', 'subject'), { recursive: true });
-  for (let i = 0; i < 3; i++) writeFileSync(join(dataDir, 'input', 'subject', `img${i}.png`), testPng(32, 32, i + 3));
+  // 'a-subject' sorts before the example assets (heart/, moon/) the server copies into input/,
+  // so it is the folder a new Load Images node offers first.
+  mkdirSync(join(dataDir, 'input', 'a-subject'), { recursive: true });
+  for (let i = 0; i < 3; i++) writeFileSync(join(dataDir, 'input', 'a-subject', `img${i}.png`), testPng(32, 32, i + 3));
   writeFileSync(join(dataDir, 'input', 'photo.png'), testPng(40, 30, 7));
   server = await startServer({ dataDir });
   browser = await launchBrowser();
@@ -101,7 +103,7 @@ describe('studio in the browser', () => {
     const load = await nodeOfType(page, 'LoadImages');
     const grid = await nodeOfType(page, 'ImageGrid');
     const save = await nodeOfType(page, 'SaveImage');
-    expect(load.widgets.folder).toBe('subject');
+    expect(load.widgets.folder).toBe('a-subject');
     await connect(page, load.id, 0, grid.id, 0);
     await connect(page, grid.id, 0, save.id, 0);
     // A widget takes a link too: the folder's image count drives the grid's columns.
