@@ -11,6 +11,7 @@ export { supportedOps } from './autodiff/rules/index.ts';
 export { GradientError, type GradRule, type RuleContext } from './autodiff/rule.ts';
 export { gradCheck, rng, normal, type GradInput, type GradCheckOptions, type GradCheckResult } from './autodiff/gradcheck.ts';
 export { AdamW, type AdamWOptions, type AdamWState, type ParamGroup } from './train/adamw.ts';
+export { toHalfBits, fromHalfBits, float32ToHalf, halfToFloat32, fromBfloat16Bits } from './float16.ts';
 export { liftParameters, bakeParameters, type Parameter } from './train/params.ts';
 export { Trainer, type TrainerOptions, type StepResult } from './train/trainer.ts';
 export { buildUNet, TINY_UNET, BENCH_UNET, type UNetConfig } from './examples/unet.ts';

@@ -3,7 +3,7 @@
 // 1-D normalisation scale (LayerNormalization's scale, or GroupNorm's per-channel Mul as torch
 // exports it). Found through the graph, so weights renamed by the exporter (`onnx::MatMul_…`)
 // are found too; they get the module path of the node that uses them as their layer name.
-import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../onnx/index.ts';
+import { DataType, fromBfloat16Bits, fromHalfBits, type ModelProto, type NodeProto, type TensorProto } from '../onnx/index.ts';
 
 /** Model parts that carry spectral layers (the VAE never does). */
 export type SpectralPart = 'unet' | 'text_encoder';
@@ -201,22 +201,9 @@ export function weightValues(t: Pick<TensorProto, 'name' | 'dataType'>, bytes: U
   if (dt === DataType.DOUBLE) return Float32Array.from({ length: bytes.byteLength / 8 }, (_, i) => dv.getFloat64(i * 8, true));
   if (dt === DataType.FLOAT16 || dt === DataType.BFLOAT16) {
     const out = new Float32Array(bytes.byteLength / 2);
-    for (let i = 0; i < out.length; i++) out[i] = dt === DataType.BFLOAT16 ? bf16(dv.getUint16(i * 2, true)) : f16(dv.getUint16(i * 2, true));
+    for (let i = 0; i < out.length; i++) out[i] = dt === DataType.BFLOAT16 ? fromBfloat16Bits(dv.getUint16(i * 2, true)) : fromHalfBits(dv.getUint16(i * 2, true));
     return out;
   }
   throw new Error(`weight ${t.name}: data type ${dt} is not a float type`);
 }
 
-const scratch = new DataView(new ArrayBuffer(4));
-function bf16(h: number): number {
-  scratch.setUint32(0, h << 16);
-  return scratch.getFloat32(0);
-}
-function f16(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}

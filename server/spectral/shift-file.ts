@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { f32FromBytes, parseSafetensors, serializeSafetensors, SafetensorsError, type SafetensorsTensor } from './safetensors.ts';
 import { makeShifts, type SpectralShifts } from './shifts.ts';
+import { fromBfloat16Bits, fromHalfBits } from '../onnx/float16.ts';
 
 export const SHIFT_FORMAT_VERSION = '1';
 export const META_MODEL_HASH = 'svdiff_model_hash';
@@ -122,24 +123,11 @@ function decode(t: SafetensorsTensor): Float32Array {
   const out = new Float32Array(t.bytes.byteLength / 2);
   for (let i = 0; i < out.length; i++) {
     const h = dv.getUint16(i * 2, true);
-    out[i] = t.dtype === 'BF16' ? bf16(h) : f16(h);
+    out[i] = t.dtype === 'BF16' ? fromBfloat16Bits(h) : fromHalfBits(h);
   }
   return out;
 }
 
-const f32buf = new DataView(new ArrayBuffer(4));
-function bf16(h: number): number {
-  f32buf.setUint32(0, h << 16);
-  return f32buf.getFloat32(0);
-}
-function f16(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 export interface ReferenceKeyMapping {
   /** Reference key (`<module path>.delta`) → our layer name. */

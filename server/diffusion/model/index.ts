@@ -5,6 +5,6 @@ export { modelContentHash, type HashOptions } from './content-hash.ts';
 export { readPartIo, graphIo, type PartIo, type DeclaredValue } from './part-io.ts';
 export { PartRunner, type FloatTensor } from './run-part.ts';
 export { withOverrides, overridesDigest, type SessionRequest } from './sessions.ts';
-export { toHalfBits, fromHalfBits, float32ToHalf, halfToFloat32 } from './fp16.ts';
+export { toHalfBits, fromHalfBits, float32ToHalf, halfToFloat32 } from '../../onnx/float16.ts';
 export { listModels, DEFAULT_MODEL } from './list.ts';
 export { folderSignature } from './fingerprint.ts';

@@ -3,7 +3,7 @@
 // timestep goes in as float32, float16 or int64 (read from the session's input metadata, as
 // diffusers' OnnxStableDiffusionPipeline does), token ids as int32 or int64.
 import { ort, type Session } from '../../onnx/index.ts';
-import { float32ToHalf, halfToFloat32 } from './fp16.ts';
+import { float32ToHalf, halfToFloat32 } from '../../onnx/float16.ts';
 import type { PartName } from './layout.ts';
 
 export interface FloatTensor {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cloneModelTree, createSession, DataType, loadModel, numel, type ConcreteDevice, type ModelProto, type Session, type TensorProto } from '../../onnx/index.ts';
-import { float32ToHalf } from './fp16.ts';
+import { float32ToHalf } from '../../onnx/float16.ts';
 import type { PartName } from './layout.ts';
 
 export interface SessionRequest {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder, saveModel, type ModelProto } from '../../onnx/index.ts';
 import { writeEmbeddedModel, TINY_TEST_CONFIG } from '../embedded/index.ts';
-import { float32ToHalf } from '../model/fp16.ts';
+import { float32ToHalf } from '../../onnx/float16.ts';
 import { makeNoiseSchedule, SD15_SCHEDULER } from '../scheduler/index.ts';
 
 const made: string[] = [];

@@ -1,4 +1,5 @@
-// IEEE 754 half-precision ↔ float32 for fp16 model I/O and fp16 weight overrides. Node 20 has
+// IEEE 754 half-precision (and bfloat16) ↔ float32: fp16 model I/O, fp16 weight overrides,
+// reading half-precision weights and shift files. Node 20 has
 // no Float16Array: ONNX Runtime takes float16 tensors as Uint16Array bit patterns.
 
 const f32 = new Float32Array(1);
@@ -49,4 +50,11 @@ export function halfToFloat32(src: Uint16Array): Float32Array {
   const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = fromHalfBits(src[i]);
   return out;
+}
+
+const bf = new DataView(new ArrayBuffer(4));
+/** bfloat16 is the top half of a float32. */
+export function fromBfloat16Bits(h: number): number {
+  bf.setUint32(0, h << 16);
+  return bf.getFloat32(0);
 }

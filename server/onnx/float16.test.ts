@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { float32ToHalf, fromHalfBits, halfToFloat32, toHalfBits } from './fp16.ts';
+import { float32ToHalf, fromHalfBits, halfToFloat32, toHalfBits } from './float16.ts';
 
 describe('float16 conversion', () => {
   it('encodes known bit patterns', () => {
