@@ -69,11 +69,13 @@ export function combineShifts(batchNode?: { type: string; inputs: readonly strin
     { key: 'shifts_heart', type: 'LoadShifts', title: 'Load Shifts (sks heart)', widgets: { shift_file: `${SHIFT_FILES.heart}.safetensors` }, links: { model: ['model', 0] } },
     { key: 'shifts_moon', type: 'LoadShifts', title: 'Load Shifts (sks moon)', widgets: { shift_file: `${SHIFT_FILES.moon}.safetensors` }, links: { model: ['model', 0] } },
   ];
-  for (const a of COMBINE_ALPHAS) {
+  // One column per α: Combine Shifts on top, its Sample below, its Save Image at the bottom.
+  COMBINE_ALPHAS.forEach((a, i) => {
     const k = alphaKey(a);
     nodes.push(
       {
         key: `combine_${k}`,
+        column: 2 + i,
         type: 'CombineShifts',
         title: `Combine Shifts (α = ${a})`,
         widgets: { mode: 'interpolate', alpha: a, weight_a: 1, weight_b: 1, scale: 1 },
@@ -83,24 +85,26 @@ export function combineShifts(batchNode?: { type: string; inputs: readonly strin
         key: `sample_${k}`,
         type: 'Sample',
         title: `Sample (α = ${a})`,
+        column: 2 + i,
+        band: 1,
         widgets: { ...sampling, prompt: 'a sks heart', seed: 7, batch_size: 1 },
         links: { model: ['model', 0], shifts: [`combine_${k}`, 0] },
       },
     );
-  }
+  });
   if (batchNode && batchNode.inputs.length >= COMBINE_ALPHAS.length) {
     const links: Record<string, [string, number]> = {};
     COMBINE_ALPHAS.forEach((a, i) => (links[batchNode.inputs[i]] = [`sample_${alphaKey(a)}`, 0]));
     nodes.push(
-      { key: 'batch', type: batchNode.type, links },
-      { key: 'grid', type: 'ImageGrid', widgets: { columns: COMBINE_ALPHAS.length, padding: 2 }, links: { images: ['batch', 0] } },
-      { key: 'save_grid', type: 'SaveImage', widgets: { filename_prefix: 'combine/grid' }, links: { images: ['grid', 0] } },
+      { key: 'batch', type: batchNode.type, links, band: 1 },
+      { key: 'grid', type: 'ImageGrid', widgets: { columns: COMBINE_ALPHAS.length, padding: 2 }, links: { images: ['batch', 0] }, band: 1 },
+      { key: 'save_grid', type: 'SaveImage', widgets: { filename_prefix: 'combine/grid' }, links: { images: ['grid', 0] }, band: 1 },
     );
   } else {
-    for (const a of COMBINE_ALPHAS) {
+    COMBINE_ALPHAS.forEach((a, i) => {
       const k = alphaKey(a);
-      nodes.push({ key: `save_${k}`, type: 'SaveImage', title: `Save Image (α = ${a})`, widgets: { filename_prefix: `combine/alpha_${k}` }, links: { images: [`sample_${k}`, 0] } });
-    }
+      nodes.push({ key: `save_${k}`, type: 'SaveImage', title: `Save Image (α = ${a})`, column: 2 + i, band: 2, widgets: { filename_prefix: `combine/alpha_${k}` }, links: { images: [`sample_${k}`, 0] } });
+    });
   }
   return { nodes };
 }

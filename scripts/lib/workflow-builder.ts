@@ -19,6 +19,8 @@ export interface NodeDesc {
   links?: Record<string, Src>;
   /** Column override (default: one right of the deepest source). */
   column?: number;
+  /** Horizontal band (default 0): bands stack top to bottom, e.g. one row per stage of a sweep. */
+  band?: number;
 }
 
 export interface WorkflowDesc {
@@ -157,15 +159,26 @@ export function buildWorkflow(desc: WorkflowDesc, registry: NodeRegistry): UiWor
     }
   });
 
-  // Positions: column x, stacked y; order = topological (by column, then declaration).
-  const y = new Map<number, number>();
-  const byColumn = desc.nodes.map((n, i) => ({ n, i, c: column.get(n.key)! })).sort((a, b) => a.c - b.c || a.i - b.i);
-  byColumn.forEach(({ i, c }, order) => {
-    const top = y.get(c) ?? 60;
-    nodes[i].pos = [40 + c * COLUMN_WIDTH, top];
-    nodes[i].order = order;
-    y.set(c, top + nodes[i].size[1] + GAP);
-  });
+  // Positions: column x; within a band, nodes of a column stack top to bottom; each band starts
+  // below the previous one. Order = topological (by column, then declaration).
+  const bandOf = (i: number) => desc.nodes[i].band ?? 0;
+  const bands = [...new Set(desc.nodes.map((_, i) => bandOf(i)))].sort((a, b) => a - b);
+  let bandTop = 60;
+  for (const band of bands) {
+    const y = new Map<number, number>();
+    desc.nodes.forEach((n, i) => {
+      if (bandOf(i) !== band) return;
+      const c = column.get(n.key)!;
+      const top = y.get(c) ?? bandTop;
+      nodes[i].pos = [40 + c * COLUMN_WIDTH, top];
+      y.set(c, top + nodes[i].size[1] + GAP);
+    });
+    bandTop = Math.max(bandTop, ...y.values());
+  }
+  desc.nodes
+    .map((n, i) => ({ i, c: column.get(n.key)! }))
+    .sort((a, b) => a.c - b.c || a.i - b.i)
+    .forEach(({ i }, order) => (nodes[i].order = order));
 
   const extra: Record<string, unknown> = { ds: { scale: 0.8, offset: [0, 0] } };
   return { last_node_id: nodes.length, last_link_id: links.length, nodes, links, groups: [], config: {}, extra, version: 0.4 };
