@@ -3,7 +3,7 @@
 //   npx tsx scripts/tour-screenshots.ts [name ...]     (default: combine-shifts cosine-edit multi-subject)
 // combine-shifts loads shift files; they are made first by running the personalise workflow
 // headless (heart and moon) into the same data folder.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureClientBuilt, launchBrowser, repoRoot, startServer } from '../test/e2e/harness.ts';
@@ -20,10 +20,12 @@ const outDir = join(repoRoot, 'docs', 'tour');
 mkdirSync(outDir, { recursive: true });
 
 ensureClientBuilt();
-const dataDir = mkdtempSync(join(tmpdir(), 'svdiff-tour-'));
+// TOUR_DATA_DIR: reuse a data folder (e.g. one whose shift files a previous run trained).
+const dataDir = process.env.TOUR_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'svdiff-tour-'));
 const storage = createStorage({ dataDir });
 copyAssets(storage);
-if (names.includes('combine-shifts')) {
+const haveShifts = [SHIFT_FILES.heart, SHIFT_FILES.moon].every((f) => existsSync(join(storage.shiftsDir, `${f}.safetensors`)));
+if (names.includes('combine-shifts') && !haveShifts) {
   const ctx = { registry: await loadRegistry(), storage, log: (l: string) => console.error(`  ${l}`) };
   console.error('training sks-heart and sks-moon for combine-shifts');
   await runWorkflow('svdiff-personalize', PERSONALIZE, { sample_bg: { batch_size: 1 }, sample_pos: { batch_size: 1 } }, ctx);
