@@ -1,4 +1,4 @@
-// Screenshots for the tour (docs/tour.md): each example workflow opened from the Templates tab
+// Screenshots for the tour (README.md, "A tour"): each example workflow opened from the Templates tab
 // of the real studio, queued at its saved settings, captured after the run.
 //   npx tsx scripts/tour-screenshots.ts [name ...]     (default: combine-shifts cosine-edit multi-subject)
 // combine-shifts loads shift files; they are made first by running the personalise workflow
