@@ -53,7 +53,7 @@ describe('LoadModel', () => {
     expect(model.name).toBe('svdiff-shapes');
     expect(model.device).toBe('cpu');
     expect(model.latentChannels).toBe(12);
-    // ×2 SpaceToDepth, and the UNet's one down-sampling (probed: no unet/config.json).
+    // ×2 SpaceToDepth, and the UNet's one down-sampling (unet/config.json's block_out_channels).
     expect(model.sizeMultiple).toBe(4);
     // Same files → same fingerprint (the engine keeps the cached MODEL).
     const fp = () => LoadModel.fingerprint!({ model_name: 'svdiff-shapes', device: 'default' }, { storage });

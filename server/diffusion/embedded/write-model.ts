@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:f
 import { dirname, basename, join } from 'node:path';
 import { saveModel, type ModelProto } from '../../onnx/index.ts';
 import { tokenizerVocabulary } from '../datasets/vocabulary.ts';
-import type { EmbeddedModelConfig } from './config.ts';
+import { latentShape, type EmbeddedModelConfig } from './config.ts';
 import { buildTextEncoder } from './text-encoder.ts';
 import { buildUnet } from './unet.ts';
 import { buildVaeDecoder, buildVaeEncoder } from './vae.ts';
@@ -77,6 +77,20 @@ export async function writeEmbeddedModel(dir: string, config: EmbeddedModelConfi
       mkdirSync(join(tmp, part));
       saveModel(model, join(tmp, part, 'model.onnx'), { location: 'model.onnx_data' });
     }
+    // diffusers' UNet config: Load Model reads the size multiple from block_out_channels
+    // instead of probing the graph.
+    writeFileSync(
+      join(tmp, 'unet', 'config.json'),
+      json({
+        _class_name: 'UNet2DConditionModel',
+        block_out_channels: config.channels,
+        in_channels: latentShape(config)[0],
+        out_channels: latentShape(config)[0],
+        sample_size: config.resolution / config.patch,
+        cross_attention_dim: config.text.width,
+        layers_per_block: 1,
+      }),
+    );
     const vaeConfig = json({ _class_name: 'SpaceToDepthVAE', scaling_factor: 1.0, patch: config.patch, sample_size: config.resolution });
     writeFileSync(join(tmp, 'vae_decoder', 'config.json'), vaeConfig);
     writeFileSync(join(tmp, 'vae_encoder', 'config.json'), vaeConfig);
