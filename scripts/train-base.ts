@@ -148,7 +148,8 @@ function lrScale(step: number, elapsedMs: number): number {
 const began = Date.now();
 const budgetMs = Number(o.minutes) * 60_000;
 console.log(`training ${nParams.toLocaleString()} parameters, batch ${B}, ${steps} steps (budget ${o.minutes} min)`);
-let ema = losses.length ? losses[losses.length - 1] : NaN;
+// Resumed runs rebuild the moving average from the stored per-step losses.
+let ema = losses.length ? losses.reduce((e, l) => 0.98 * e + 0.02 * l) : NaN;
 let step = start;
 let stopped = false;
 process.on('SIGINT', () => (stopped = true));
