@@ -124,25 +124,23 @@ export function moduleName(initializer: string, user?: NodeProto): string {
   return initializer;
 }
 
-function matrixUse(start: string, rank: number, consumers: Map<string, Use[]>): { use: string; node: NodeProto } | null {
+type Found = { use: string; node: NodeProto } | null;
+
+/**
+ * Follows `start` forward through pass-through ops (`pass`, as their first input) until a
+ * consumer `match`es; `label` is the op path taken, for reports (`Transpose→MatMul`).
+ */
+function findUse(start: string, consumers: Map<string, Use[]>, pass: ReadonlySet<string>, match: (node: NodeProto, index: number, label: string) => Found): Found {
   const seen = new Set<string>();
-  const walk = (tensor: string, via: string[]): { use: string; node: NodeProto } | null => {
+  const walk = (tensor: string, via: string[]): Found => {
     if (seen.has(tensor)) return null;
     seen.add(tensor);
     for (const { node, index } of consumers.get(tensor) ?? []) {
-      const op = node.opType ?? '';
-      const label = [...via, op].join('→');
       if (node.domain && node.domain !== 'ai.onnx') continue;
-      if ((op === 'MatMul' && rank === 2 && index <= 1) || (op === 'Gemm' && index <= 1)) {
-        const tb = (node.attribute ?? []).find((a) => a.name === (index === 1 ? 'transB' : 'transA'))?.i;
-        return { use: tb ? `${label}(trans${index === 1 ? 'B' : 'A'})` : label, node };
-      }
-      if ((op === 'Conv' || op === 'ConvTranspose') && index === 1 && rank >= 3) return { use: label, node };
-      if (op === 'Gather' && index === 0 && rank === 2) {
-        const axis = (node.attribute ?? []).find((a) => a.name === 'axis')?.i ?? 0;
-        if (axis === 0) return { use: label, node };
-      }
-      if (MATRIX_PASS.has(op) && index === 0) {
+      const op = node.opType ?? '';
+      const found = match(node, index, [...via, op].join('→'));
+      if (found) return found;
+      if (pass.has(op) && index === 0) {
         const r = walk(node.output?.[0] ?? '', [...via, op]);
         if (r) return r;
       }
@@ -152,28 +150,32 @@ function matrixUse(start: string, rank: number, consumers: Map<string, Use[]>): 
   return walk(start, []);
 }
 
-function normUse(start: string, consumers: Map<string, Use[]>, producer: Map<string, NodeProto>): { use: string; node: NodeProto } | null {
-  const seen = new Set<string>();
-  const walk = (tensor: string, via: string[]): { use: string; node: NodeProto } | null => {
-    if (seen.has(tensor)) return null;
-    seen.add(tensor);
-    for (const { node, index } of consumers.get(tensor) ?? []) {
-      const op = node.opType ?? '';
-      if (node.domain && node.domain !== 'ai.onnx') continue;
-      const label = [...via, op].join('→');
-      if ((op === 'LayerNormalization' || op === 'GroupNormalization') && index === 1) return { use: label, node };
-      if (op === 'Mul') {
-        const other = node.input?.[1 - index];
-        if (other && fromNormaliser(other, producer)) return { use: label, node };
-      }
-      if (NORM_PASS.has(op) && index === 0) {
-        const r = walk(node.output?.[0] ?? '', [...via, op]);
-        if (r) return r;
-      }
+function matrixUse(start: string, rank: number, consumers: Map<string, Use[]>): Found {
+  return findUse(start, consumers, MATRIX_PASS, (node, index, label) => {
+    const op = node.opType ?? '';
+    if ((op === 'MatMul' && rank === 2 && index <= 1) || (op === 'Gemm' && index <= 1)) {
+      const tb = (node.attribute ?? []).find((a) => a.name === (index === 1 ? 'transB' : 'transA'))?.i;
+      return { use: tb ? `${label}(trans${index === 1 ? 'B' : 'A'})` : label, node };
+    }
+    if ((op === 'Conv' || op === 'ConvTranspose') && index === 1 && rank >= 3) return { use: label, node };
+    if (op === 'Gather' && index === 0 && rank === 2) {
+      const axis = (node.attribute ?? []).find((a) => a.name === 'axis')?.i ?? 0;
+      if (axis === 0) return { use: label, node };
     }
     return null;
-  };
-  return walk(start, []);
+  });
+}
+
+function normUse(start: string, consumers: Map<string, Use[]>, producer: Map<string, NodeProto>): Found {
+  return findUse(start, consumers, NORM_PASS, (node, index, label) => {
+    const op = node.opType ?? '';
+    if ((op === 'LayerNormalization' || op === 'GroupNormalization') && index === 1) return { use: label, node };
+    if (op === 'Mul') {
+      const other = node.input?.[1 - index];
+      if (other && fromNormaliser(other, producer)) return { use: label, node };
+    }
+    return null;
+  });
 }
 
 /** True when `tensor` is a normalised activation: a normaliser op, or (x − mean) / sqrt(var + ε). */
