@@ -51,14 +51,14 @@ describe('SVDDecompose', () => {
   it('decomposes the chosen layers, reports progress per layer, and loads the cache on the second run', async () => {
     const first = await decompose();
     expect(first.svd.modelHash).toBe(model.contentHash);
-    expect(first.svd.layers.size).toBe(127);
-    expect(first.c.progressCalls.at(-1)).toEqual([127, 127]);
-    expect(first.c.progressCalls).toHaveLength(127);
-    expect(first.c.logs[0]).toMatch(/^127 layers \(1240 singular values\): 0 from cache, 127 computed/);
+    expect(first.svd.layers.size).toBe(129);
+    expect(first.c.progressCalls.at(-1)).toEqual([129, 129]);
+    expect(first.c.progressCalls).toHaveLength(129);
+    expect(first.c.logs[0]).toMatch(/^129 layers \(1264 singular values\): 0 from cache, 129 computed/);
     const cached = readdirSync(svdCacheDir(storage.cacheDir, model.contentHash));
-    expect(cached).toHaveLength(127 - 36); // every matrix/conv layer; norm scales need no SVD
+    expect(cached).toHaveLength(129 - 36); // every matrix/conv layer; norm scales need no SVD
     const second = await decompose();
-    expect(second.c.logs[0]).toMatch(/: 91 from cache, 36 computed/);
+    expect(second.c.logs[0]).toMatch(/: 93 from cache, 36 computed/);
     for (const [name, l] of first.svd.layers) {
       const again = second.svd.layers.get(name)!;
       expect(again.S).toEqual(l.S);
@@ -117,7 +117,7 @@ describe('SaveShifts / LoadShifts', () => {
     // A selection that lacks some of the file's layers is named as such.
     const attnOnly = (await decompose('unet', 'attention')).svd;
     await expect(LoadShifts.run({ model, shift_file: 'mine.safetensors', svd: attnOnly }, ctx())).rejects.toThrow(
-      /^LoadShifts: input "svd": "mine\.safetensors" has shifts for layers outside the SVD input's selection \(unet, attention\): conv_in, .*\(84 in all\)/,
+      /^LoadShifts: input "svd": "mine\.safetensors" has shifts for layers outside the SVD input's selection \(unet, attention\): add_embedding\.linear_1, .*\(86 in all\)/,
     );
   });
 

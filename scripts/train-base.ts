@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { AdamW, Trainer, createSession, loadModel, readTensorBytes, ort, type AdamWState } from '../server/onnx/index.ts';
 import { EMBEDDED_CONFIG, buildEmbeddedParts, latentShape, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
-import { buildTrainGraph } from '../server/diffusion/embedded/train-graph.ts';
+import { buildTrainGraph, weightedVTargets } from '../server/diffusion/embedded/train-graph.ts';
 import { datasetBatch } from '../server/diffusion/datasets/shapes.ts';
 import { tokenizerVocabulary } from '../server/diffusion/datasets/vocabulary.ts';
 import { createWordLevelTokenizer } from '../server/diffusion/tokenizer/index.ts';
@@ -33,6 +33,7 @@ const program = new Command('train-base')
   .option('--work <dir>', 'checkpoint folder', 'data/train-base')
   .option('--fresh', 'ignore an existing checkpoint')
   .option('--export-only', 'write the model from the latest checkpoint without training')
+  .option('--ema-decay <x>', 'decay of the weight average the model is written from', '0.999')
   .option('--init-from <dir>', 'start from the weights of a model folder (a warm restart: fresh optimiser state)')
   .parse();
 const o = program.opts();
@@ -40,7 +41,10 @@ const steps = Number(o.steps);
 const B = Number(o.batch);
 const seed = Number(o.seed);
 const cfg = EMBEDDED_CONFIG;
-const settings = { steps, batch: B, lr: Number(o.lr), warmup: Number(o.warmup), seed, config: cfg, weightDecay: 0.01, maxGradNorm: 1, emptyCaptionRate: 0.1 };
+const settings = {
+  steps, batch: B, lr: Number(o.lr), warmup: Number(o.warmup), seed, config: cfg, weightDecay: 0.01, maxGradNorm: 1, emptyCaptionRate: 0.1,
+  scheduler: SCHEDULER_CONFIG, lossGamma: 20, emaDecay: Number(o.emaDecay),
+};
 const runKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 const work = resolve(o.work);
 mkdirSync(work, { recursive: true });
@@ -58,14 +62,25 @@ const trainer = await Trainer.create(graph.model, {
   loss: graph.loss,
   params: graph.params,
   threads: Number(o.threads),
-  inputShapes: { input_ids: [B, L], sample: [B, lc, lh, lw], timestep: [B], noise: [B, lc, lh, lw] },
+  inputShapes: { input_ids: [B, L], sample: [B, lc, lh, lw], timestep: [B], target: [B, lc, lh, lw], loss_scale: [B, 1, 1, 1] },
   optimizer: { lr: settings.lr, weightDecay: settings.weightDecay, maxGradNorm: settings.maxGradNorm },
 });
 const optimizer: AdamW = trainer.optimizer;
 const vaeEncoder = await createSession(buildEmbeddedParts(cfg, seed).vae_encoder);
 const nParams = trainer.params.reduce((n, p) => n + p.data.length, 0);
 
-// --- checkpoints: parameters (f32), AdamW moments (f64), step, losses -------------------
+// Exponential moving average of the weights: the model is written from it (diffusion models
+// sample far better from averaged weights than from the last noisy step's).
+const avgWeights = trainer.params.map((p) => Float32Array.from(p.data));
+function updateEma(step: number): void {
+  const d = Math.min(settings.emaDecay, (1 + step) / (10 + step));
+  trainer.params.forEach((p, k) => {
+    const e = avgWeights[k];
+    for (let i = 0; i < e.length; i++) e[i] += (1 - d) * (p.data[i] - e[i]);
+  });
+}
+
+// --- checkpoints: parameters (f32), AdamW moments (f64), EMA (f32), step, losses --------
 const ckptMeta = join(work, 'checkpoint.json');
 const ckptData = join(work, 'checkpoint.bin');
 let start = 0;
@@ -87,6 +102,10 @@ if (!o.fresh && existsSync(ckptMeta)) {
     const m = take();
     const v = take();
     optimizer.loadState({ t: meta.t, m, v });
+    for (const e of avgWeights) {
+      e.set(new Float32Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + off + e.byteLength)));
+      off += e.byteLength;
+    }
     start = meta.step;
     losses = meta.losses;
     console.log(`resumed from step ${start}`);
@@ -97,7 +116,7 @@ async function checkpoint(step: number): Promise<void> {
   const st: AdamWState = optimizer.state();
   const parts: Uint8Array[] = [];
   for (const p of trainer.params) parts.push(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
-  for (const a of [...st.m, ...st.v]) parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  for (const a of [...st.m, ...st.v, ...avgWeights]) parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   await writeFileAtomic(ckptData, Buffer.concat(parts));
   await writeFileAtomic(ckptMeta, JSON.stringify({ runKey, step, t: st.t, losses, settings }));
 }
@@ -116,6 +135,7 @@ if (start === 0 && o.initFrom) {
     }
   }
   if (n !== byName.size) throw new Error(`--init-from: found ${n} of ${byName.size} parameters in ${o.initFrom}`);
+  trainer.params.forEach((p, k) => avgWeights[k].set(p.data));
   console.log(`initialised ${n} tensors from ${o.initFrom}`);
 }
 
@@ -127,13 +147,15 @@ async function batchFeeds(step: number): Promise<Record<string, ort.Tensor>> {
   const rng = new Rng(seed + 1, step);
   const t = Array.from({ length: B }, () => rng.int(1000));
   const noise = rng.normal(z.length);
+  const { target, scale } = weightedVTargets(scheduler, z, noise, t, settings.lossGamma);
   const ids = new Int32Array(B * L);
   data.captions.forEach((c, i) => ids.set(tokenizer.encode(c), i * L));
   return {
     input_ids: new ort.Tensor('int32', ids, [B, L]),
     sample: new ort.Tensor('float32', scheduler.addNoise(z, noise, t), [B, lc, lh, lw]),
     timestep: new ort.Tensor('float32', Float32Array.from(t), [B]),
-    noise: new ort.Tensor('float32', noise, [B, lc, lh, lw]),
+    target: new ort.Tensor('float32', target, [B, lc, lh, lw]),
+    loss_scale: new ort.Tensor('float32', scale, [B, 1, 1, 1]),
   };
 }
 
@@ -161,6 +183,7 @@ for (; step < steps && !stopped; step++) {
   if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${step}: stopping (last checkpoint kept)`);
   ema = Number.isNaN(ema) ? loss : 0.98 * ema + 0.02 * loss;
   losses.push(loss);
+  updateEma(step);
   const elapsed = Date.now() - began;
   if ((step + 1) % 10 === 0) {
     const per = elapsed / (step + 1 - start);
@@ -175,8 +198,8 @@ for (; step < steps && !stopped; step++) {
 }
 if (!o.exportOnly) await checkpoint(step);
 
-// --- write the model: trained values into freshly built parts (same initializer names) ---
-const trained = new Map(trainer.params.map((p) => [p.name, p.data]));
+// --- write the model: averaged weights into freshly built parts (same initializer names) ---
+const trained = new Map(trainer.params.map((p, k) => [p.name, avgWeights[k]]));
 const parts = buildEmbeddedParts(cfg, seed, vocab);
 for (const part of [parts.unet, parts.text_encoder]) {
   for (const init of part.graph!.initializer!) {

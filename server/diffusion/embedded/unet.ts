@@ -20,6 +20,16 @@ function timeEmbedding(c: Ctx, t: string, cfg: EmbeddedModelConfig): string {
   return linear(c, h, 'time_embedding.linear_2', cfg.timeEmbedDim, cfg.timeEmbedDim);
 }
 
+// The prompt's mean hidden state, projected and added to the time embedding (diffusers'
+// `addition_embed_type="text"` idea, mean-pooled): every ResNet block then sees the global
+// attributes (colour, shape class) directly, not only through cross-attention at 8×8, which
+// is what lets a small model follow its prompt after minutes of CPU training.
+function textTimeEmbedding(c: Ctx, text: string, cfg: EmbeddedModelConfig): string {
+  const pooled = c.g.node('ReduceMean', [text, c.g.ints([1])], { keepdims: 0 });
+  const h = silu(c, linear(c, pooled, 'add_embedding.linear_1', cfg.text.width, cfg.timeEmbedDim));
+  return linear(c, h, 'add_embedding.linear_2', cfg.timeEmbedDim, cfg.timeEmbedDim);
+}
+
 function resnet(c: Ctx, x: string, temb: string, name: string, cin: number, cout: number, cfg: EmbeddedModelConfig): string {
   const { g } = c;
   let h = conv(c, silu(c, groupNorm(c, x, `${name}.norm1`, cin, cfg.groups)), `${name}.conv1`, cin, cout, 3);
@@ -65,7 +75,7 @@ export function buildUnet(cfg: EmbeddedModelConfig, seed: number): ModelProto {
 export function unetBody(c: Ctx, cfg: EmbeddedModelConfig, sample: string, t: string, text: string): string {
   const { g } = c;
   const [lc] = latentShape(cfg);
-  const temb = timeEmbedding(c, t, cfg);
+  const temb = c.g.node('Add', [timeEmbedding(c, t, cfg), textTimeEmbedding(c, text, cfg)]);
   const ch = cfg.channels;
   const levels = ch.length;
 

@@ -10,17 +10,25 @@ import { buildTextEncoder } from './text-encoder.ts';
 import { buildUnet } from './unet.ts';
 import { buildVaeDecoder, buildVaeEncoder } from './vae.ts';
 
-/** SD 1.x's DDIM settings (DESIGN.md: scaled-linear betas 0.00085 → 0.012, T = 1000). */
+/**
+ * DDIM as SD 1.x configures it, except the betas: DDPM's linear 1e-4 → 0.02 (the pixel-space
+ * schedule) instead of SD's scaled-linear 0.00085 → 0.012. This model works in pixel space,
+ * where SD's schedule leaves √ᾱ_T ≈ 0.07 of the image in x_T: the model learns to read the
+ * image's mean colour from x_T and, started from pure noise, draws random washed-out colours.
+ * Linear betas leave √ᾱ_T ≈ 0.006. And v-prediction (as SD 2.x): at high noise the model
+ * predicts the image itself (v ≈ −x₀), so its loss there is what the prompt decides, and its
+ * x̂₀ is not an ε error divided by √ᾱ_t ≈ 0.
+ */
 export const SCHEDULER_CONFIG = {
   _class_name: 'DDIMScheduler',
   num_train_timesteps: 1000,
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
+  beta_start: 0.0001,
+  beta_end: 0.02,
+  beta_schedule: 'linear',
   clip_sample: false,
   set_alpha_to_one: false,
   steps_offset: 1,
-  prediction_type: 'epsilon',
+  prediction_type: 'v_prediction',
   timestep_spacing: 'leading',
 };
 

@@ -38,7 +38,7 @@ describe('LoadedModel', () => {
     expect(model.downscale).toBe(2);
     expect(model.vaeScalingFactor).toBe(1);
     expect(model.geometry.textDim).toBe(8);
-    expect(model.config.scheduler.betaSchedule).toBe('scaled_linear');
+    expect(model.config.scheduler.betaSchedule).toBe('linear');
     expect(model.tokenizer.kind).toBe('word-level');
     expect(model.contentHash).toMatch(/^[0-9a-f]{64}$/);
     expect(model.byteSize).toBeLessThan(1 << 16);
