@@ -5,7 +5,7 @@
 //    from smooth (DDIM inversion of it drifts); this one is smooth, so a DDIM round trip
 //    measures the pipeline, not the model. With `fp16`, its I/O is float16, the timestep
 //    int64 and one weight float16 (as an fp16 export).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder, saveModel, type ModelProto } from '../../onnx/index.ts';
@@ -75,7 +75,22 @@ export function gaussianUnet(o: GaussianUnetOptions): ModelProto {
 
 export function writeGaussianUnet(dir: string, o: GaussianUnetOptions): void {
   saveModel(gaussianUnet(o), join(dir, 'unet', 'model.onnx'), { location: 'model.onnx_data' });
+  // It is the exact ε-predictor under SD 1.5's schedule: the folder's scheduler must say so.
+  writeFileSync(join(dir, 'scheduler', 'scheduler_config.json'), `${JSON.stringify(SD15_SCHEDULER_JSON, null, 2)}\n`);
 }
+
+const SD15_SCHEDULER_JSON = {
+  _class_name: 'DDIMScheduler',
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  clip_sample: false,
+  set_alpha_to_one: false,
+  steps_offset: 1,
+  prediction_type: 'epsilon',
+  timestep_spacing: 'leading',
+};
 
 /** PSNR in dB of two equally long arrays of values in [0, 1]. */
 export function psnr(a: Float32Array, b: Float32Array): number {
