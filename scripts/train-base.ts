@@ -21,11 +21,11 @@ import { SCHEDULER_CONFIG } from '../server/diffusion/embedded/write-model.ts';
 import { plotLinePng } from './lib/plot.ts';
 
 const program = new Command('train-base')
-  .option('--steps <n>', 'optimiser steps', '4000')
+  .option('--steps <n>', 'optimiser steps (the time budget usually ends the run first)', '20000')
   .option('--batch <n>', 'batch size', '32')
   .option('--lr <x>', 'peak learning rate', '1e-3')
   .option('--warmup <n>', 'linear warm-up steps', '100')
-  .option('--minutes <x>', 'time budget: stop early and write the model when it runs out', '85')
+  .option('--minutes <x>', 'time budget: stop early and write the model when it runs out', '80')
   .option('--checkpoint-every <n>', 'steps between checkpoints', '100')
   .option('--seed <n>', 'seed of weights, data and noise', '0')
   .option('--threads <n>', 'ORT intra-op threads', String(cpus().length))
