@@ -18,6 +18,21 @@ interface TemplateStats {
 
 let stats: Map<ShapeName, TemplateStats> | undefined;
 
+/** Mass and centroid (pixel centres at +0.5) of a soft mask; the centroid is NaN for an empty mask. */
+function moments(mask: Float32Array, width: number, height: number): { area: number; cx: number; cy: number } {
+  let area = 0;
+  let sx = 0;
+  let sy = 0;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const c = mask[y * width + x];
+      area += c;
+      sx += c * (x + 0.5);
+      sy += c * (y + 0.5);
+    }
+  return { area, cx: sx / area, cy: sy / area };
+}
+
 /** Area and centroid of each shape, measured once on a fine raster. */
 export function templateStats(): Map<ShapeName, TemplateStats> {
   if (stats) return stats;
@@ -25,18 +40,8 @@ export function templateStats(): Map<ShapeName, TemplateStats> {
   const R = 256;
   const rPx = 0.4 * R;
   for (const shape of SHAPES) {
-    const cov = shapeCoverage(shape, { cx: 0.5, cy: 0.5, radius: 0.4, rotation: 0 }, R);
-    let a = 0;
-    let sx = 0;
-    let sy = 0;
-    for (let y = 0; y < R; y++)
-      for (let x = 0; x < R; x++) {
-        const c = cov[y * R + x];
-        a += c;
-        sx += c * (x + 0.5);
-        sy += c * (y + 0.5);
-      }
-    stats.set(shape, { area: a / (rPx * rPx), cx: (sx / a - R / 2) / rPx, cy: -(sy / a - R / 2) / rPx });
+    const m = moments(shapeCoverage(shape, { cx: 0.5, cy: 0.5, radius: 0.4, rotation: 0 }, R), R, R);
+    stats.set(shape, { area: m.area / (rPx * rPx), cx: (m.cx - R / 2) / rPx, cy: -(m.cy - R / 2) / rPx });
   }
   return stats;
 }
@@ -54,19 +59,8 @@ export const SCALES = [0.94, 1.06];
 
 /** Best-fitting pose and IoU of every candidate shape against a soft mask. */
 export function fitTemplates(soft: Float32Array, width: number, height: number, shapes: readonly ShapeName[] = SHAPES): TemplateFit[] {
-  let area = 0;
-  let mx = 0;
-  let my = 0;
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const c = soft[y * width + x];
-      area += c;
-      mx += c * (x + 0.5);
-      my += c * (y + 0.5);
-    }
+  const { area, cx: mx, cy: my } = moments(soft, width, height);
   if (area <= 0) return [];
-  mx /= area;
-  my /= area;
   const side = Math.min(width, height);
   const buf = new Float32Array(width * height);
   const fits: TemplateFit[] = [];
