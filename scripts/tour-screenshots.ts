@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureClientBuilt, launchBrowser, repoRoot, startServer } from '../test/e2e/harness.ts';
+import { ensureClientBuilt, launchBrowser, queueAndScreenshot, repoRoot, startServer } from '../test/e2e/harness.ts';
 import { loadRegistry } from '../nodes/registry.ts';
 import { createStorage } from '../server/storage.ts';
 import { PERSONALIZE, SHIFT_FILES } from './lib/example-workflows.ts';
@@ -45,23 +45,8 @@ try {
     await page.waitForFunction(() => window.svdiff?.studio && window.svdiff.studio.graph);
     await page.click('[data-testid="tab-templates"]');
     await page.click(`[data-testid="template-${name}"] .grow`);
-    await page.evaluate(() => {
-      const w = window as any;
-      w.finished = false;
-      for (const t of ['execution_success', 'execution_error', 'execution_interrupted']) w.svdiff.api.on(t, () => (w.finished = true));
-    });
     console.error(`running ${name}`);
-    await page.click('[data-testid="queue"]');
-    await page.waitForFunction(() => (window as any).finished, undefined, { timeout: 1_800_000, polling: 1000 });
-    await page.evaluate(() => {
-      window.svdiff.studio.canvas.deselectAll();
-      window.svdiff.studio.fitView();
-    });
-    await page.click('[data-testid="tab-gallery"]');
-    await page.waitForTimeout(1500);
-    const out = join(outDir, `${name}.png`);
-    await page.screenshot({ path: out });
-    console.log(`wrote ${out}`);
+    await queueAndScreenshot(page, join(outDir, `${name}.png`), { timeoutMs: 1_800_000, pollMs: 1000 });
     await page.close();
   }
 } finally {

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { ensureClientBuilt, launchBrowser, repoRoot, startServer } from './harness.ts';
+import { ensureClientBuilt, launchBrowser, queueAndScreenshot, repoRoot, startServer } from './harness.ts';
 
 // Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
 declare const window: any;
@@ -68,22 +68,7 @@ try {
       s.tracker.check();
     });
   }
-  await page.evaluate(() => {
-    const w = window as any;
-    w.finished = false;
-    for (const t of ['execution_success', 'execution_error', 'execution_interrupted']) w.svdiff.api.on(t, () => (w.finished = true));
-  });
-  await page.click('[data-testid="queue"]');
-  await page.waitForFunction(() => (window as any).finished, undefined, { timeout: 600_000, polling: 500 });
-  await page.evaluate(() => {
-    window.svdiff.studio.canvas.deselectAll();
-    window.svdiff.studio.fitView();
-  });
-  await page.click('[data-testid="tab-gallery"]');
-  await page.waitForTimeout(1500);
-  mkdirSync(join(out, '..'), { recursive: true });
-  await page.screenshot({ path: out });
-  console.log(`wrote ${out}`);
+  await queueAndScreenshot(page, out, { timeoutMs: 600_000, pollMs: 500 });
 } finally {
   await browser.close();
   await server.stop();

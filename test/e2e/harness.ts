@@ -1,11 +1,11 @@
 // Shared pieces of the browser tests and the client benchmark: the real server on port 0
 // with a temporary data folder, and Debian's Chromium driven by playwright-core.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -81,4 +81,30 @@ export function ensureClientBuilt(): void {
   const sources = Math.max(newestMtime(join(client, 'src')), newestMtime(join(client, 'index.html')), newestMtime(join(client, 'vite.config.ts')));
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(client, 'vite.config.ts'), '--logLevel', 'error'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+// Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
+declare const window: any;
+
+/**
+ * Queues the graph on the page's canvas, waits until the run ends (success, error or
+ * interrupt), then screenshots the fitted canvas with the gallery open to `out`.
+ */
+export async function queueAndScreenshot(page: Page, out: string, o: { timeoutMs: number; pollMs: number }): Promise<void> {
+  await page.evaluate(() => {
+    const w = window;
+    w.finished = false;
+    for (const t of ['execution_success', 'execution_error', 'execution_interrupted']) w.svdiff.api.on(t, () => (w.finished = true));
+  });
+  await page.click('[data-testid="queue"]');
+  await page.waitForFunction(() => window.finished, undefined, { timeout: o.timeoutMs, polling: o.pollMs });
+  await page.evaluate(() => {
+    window.svdiff.studio.canvas.deselectAll();
+    window.svdiff.studio.fitView();
+  });
+  await page.click('[data-testid="tab-gallery"]');
+  await page.waitForTimeout(1500);
+  mkdirSync(dirname(out), { recursive: true });
+  await page.screenshot({ path: out });
+  console.log(`wrote ${out}`);
 }
