@@ -1,5 +1,5 @@
 // The UNet in diffusers' UNet2DConditionModel style: sinusoidal time embedding + MLP, ResNet
-// blocks (GroupNorm, SiLU, conv, time projection), Transformer2D blocks (self-attention,
+// blocks (GroupNorm, SiLU, conv, time scale-shift), Transformer2D blocks (self-attention,
 // cross-attention to the text, GEGLU feed-forward), down/up sampling with skip connections.
 // I/O as optimum exports SD's UNet: sample, timestep, encoder_hidden_states → out_sample.
 import { GraphBuilder, type ModelProto } from '../../onnx/index.ts';
@@ -30,12 +30,18 @@ function textTimeEmbedding(c: Ctx, text: string, cfg: EmbeddedModelConfig): stri
   return linear(c, h, 'add_embedding.linear_2', cfg.timeEmbedDim, cfg.timeEmbedDim);
 }
 
+// time_embedding_norm="scale_shift" (ADM, DeepFloyd IF): the embedding — timestep plus pooled
+// prompt — scales and shifts the normalised features rather than adding a bias, so the prompt
+// can switch features on and off per channel: the shape class reaches the spatial layout
+// through it (with an added bias the model followed colour but drew blobs).
 function resnet(c: Ctx, x: string, temb: string, name: string, cin: number, cout: number, cfg: EmbeddedModelConfig): string {
   const { g } = c;
   let h = conv(c, silu(c, groupNorm(c, x, `${name}.norm1`, cin, cfg.groups)), `${name}.conv1`, cin, cout, 3);
-  const tproj = linear(c, silu(c, temb), `${name}.time_emb_proj`, cfg.timeEmbedDim, cout);
-  h = g.node('Add', [h, g.node('Unsqueeze', [tproj, g.ints([2, 3])])]);
-  h = conv(c, silu(c, groupNorm(c, h, `${name}.norm2`, cout, cfg.groups)), `${name}.conv2`, cout, cout, 3);
+  const tproj = linear(c, silu(c, temb), `${name}.time_emb_proj`, cfg.timeEmbedDim, 2 * cout);
+  const [scale, shift] = g.nodeMulti('Split', [g.node('Unsqueeze', [tproj, g.ints([2, 3])]), g.ints([cout, cout])], { axis: 1 }, { outputs: 2 });
+  h = groupNorm(c, h, `${name}.norm2`, cout, cfg.groups);
+  h = g.node('Add', [g.node('Mul', [h, g.node('Add', [scale, g.scalar(1)])]), shift]);
+  h = conv(c, silu(c, h), `${name}.conv2`, cout, cout, 3);
   const skip = cin === cout ? x : conv(c, x, `${name}.conv_shortcut`, cin, cout, 1);
   return g.node('Add', [skip, h], {}, { name: `${name}/residual` });
 }

@@ -97,6 +97,8 @@ export async function writeEmbeddedModel(dir: string, config: EmbeddedModelConfi
         sample_size: config.resolution / config.patch,
         cross_attention_dim: config.text.width,
         layers_per_block: 1,
+        resnet_time_scale_shift: 'scale_shift',
+        addition_embed_type: 'text',
       }),
     );
     const vaeConfig = json({ _class_name: 'SpaceToDepthVAE', scaling_factor: 1.0, patch: config.patch, sample_size: config.resolution });
