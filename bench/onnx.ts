@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { addMseLoss, BENCH_UNET, buildUNet, createSession, differentiate, liftParameters, loadModel, normal, numel, ort, rng, saveModel } from '../server/onnx/index.ts';
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
-const SIZE = 32, SEQ = 16, REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const SIZE = 32, SEQ = 16, REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const threads = Number(process.env.BENCH_THREADS ?? 0) || undefined;
 
 function setup() {
@@ -43,7 +43,9 @@ async function child(file: string, fetchGrads: boolean): Promise<void> {
     cpu.push((c.user + c.system) / 1000);
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  console.log(JSON.stringify({ ms: med(ts), cpu: med(cpu), peak: process.resourceUsage().maxRSS * 1024 }));
+  // The minimum is the run least disturbed by other load on a shared machine (the median
+  // moved by ±15 % between back-to-back runs of the same code here).
+  console.log(JSON.stringify({ ms: med(ts), cpu: med(cpu), best: Math.min(...ts), peak: process.resourceUsage().maxRSS * 1024 }));
 }
 
 export async function run(): Promise<void> {
@@ -57,15 +59,16 @@ export async function run(): Promise<void> {
     saveModel(grad, path.join(dir, 'grad.onnx'));
     const self = fileURLToPath(import.meta.url);
     const measure = (file: string, grads: boolean) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, '--child', file, grads ? '1' : '0'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!) as { ms: number; cpu: number; peak: number };
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!) as { ms: number; cpu: number; best: number; peak: number };
     const f = measure(path.join(dir, 'fwd.onnx'), false);
     const b = measure(path.join(dir, 'grad.onnx'), true);
     const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
-    console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, self+cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU (${threads ?? os.availableParallelism()} threads, no spinning), median of ${REPEAT} after a warm-up`);
+    console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, self+cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU (${threads ?? os.availableParallelism()} threads, no spinning), median and best of ${REPEAT} after a warm-up`);
     console.log(`  graph              ${model.graph!.node!.length} forward + ${grad.graph!.node!.length - model.graph!.node!.length} backward nodes, built in ${(buildMs / 1000).toFixed(1)} s (incl. shape probe)`);
     console.log(`  forward            ${f.ms.toFixed(0)} ms wall, ${f.cpu.toFixed(0)} ms CPU   (peak RSS ${mb(f.peak)})`);
     console.log(`  forward+backward   ${b.ms.toFixed(0)} ms wall, ${b.cpu.toFixed(0)} ms CPU   (peak RSS ${mb(b.peak)})`);
-    console.log(`  ratio              ${(b.ms / f.ms).toFixed(2)} wall, ${(b.cpu / f.cpu).toFixed(2)} CPU   (target <= 3.5)`);
+    console.log(`  forward (best)     ${f.best.toFixed(0)} ms wall;  forward+backward (best) ${b.best.toFixed(0)} ms wall`);
+    console.log(`  ratio              ${(b.ms / f.ms).toFixed(2)} wall, ${(b.cpu / f.cpu).toFixed(2)} CPU, ${(b.best / f.best).toFixed(2)} best wall   (target <= 3.5)`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

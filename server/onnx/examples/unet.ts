@@ -87,9 +87,11 @@ export function buildUNet(cfg: UNetConfig): { model: ModelProto; params: string[
     const q = heads(linear(x, `${p}.to_q`, c, c, false));
     const k = heads(linear(ctx, `${p}.to_k`, cctx, c, false));
     const v = heads(linear(ctx, `${p}.to_v`, cctx, c, false));
-    const kt = b.node('Transpose', [k], { perm: [0, 1, 3, 2] });
-    const scores = b.node('Mul', [b.node('MatMul', [q, kt]), f(1 / Math.sqrt(hd))]);
-    const probs = b.node('Softmax', [scores], { axis: -1 });
+    // As torch.onnx exports scaled_dot_product_attention (diffusers' default processor): q and
+    // kᵀ are each scaled by √scale before the MatMul, never the N×N scores.
+    const s = f(Math.sqrt(1 / Math.sqrt(hd)));
+    const kt = b.node('Mul', [b.node('Transpose', [k], { perm: [0, 1, 3, 2] }), s]);
+    const probs = b.node('Softmax', [b.node('MatMul', [b.node('Mul', [q, s]), kt])], { axis: -1 });
     const o = b.node('Reshape', [b.node('Transpose', [b.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), b.ints([0, 0, c])]);
     return linear(o, `${p}.to_out.0`, c, c);
   };
