@@ -213,8 +213,12 @@ for (const part of [parts.unet, parts.text_encoder]) {
   }
 }
 const out = resolve(o.out);
+// The model folder is replaced whole; the hand-written training notes are carried over.
+const notesFile = join(out, 'training', 'README.md');
+const notes = existsSync(notesFile) ? readFileSync(notesFile) : null;
 await writeEmbeddedModel(out, cfg, { seed, parts: { unet: parts.unet, text_encoder: parts.text_encoder }, info: { trainedSteps: step, finalLossEma: ema, runKey } });
 mkdirSync(join(out, 'training'), { recursive: true });
+if (notes) writeFileSync(notesFile, notes);
 writeFileSync(join(out, 'training', 'config.json'), `${JSON.stringify({ ...settings, trainedSteps: step, parameters: nParams, ...(o.exportOnly ? {} : { minutes: (Date.now() - began) / 60000 }) }, null, 2)}\n`);
 writeFileSync(join(out, 'training', 'loss.csv'), `step,loss\n${losses.map((l, i) => `${i + 1},${l}`).join('\n')}\n`);
 const smooth: number[] = [];
