@@ -46,6 +46,7 @@ const settings = {
   steps, batch: B, lr: Number(o.lr), warmup: Number(o.warmup), seed, config: cfg, weightDecay: 0.01, maxGradNorm: 1, emptyCaptionRate: 0.1,
   scheduler: SCHEDULER_CONFIG, lossGamma: 20, emaDecay: Number(o.emaDecay), midTShare: Number(o.midTShare),
 };
+if (!(settings.midTShare >= 0 && settings.midTShare <= 1)) program.error(`train-base: --mid-t-share must be between 0 and 1, got ${o.midTShare}`);
 const runKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 const work = resolve(o.work);
 mkdirSync(work, { recursive: true });
@@ -148,8 +149,8 @@ async function batchFeeds(step: number): Promise<Record<string, ort.Tensor>> {
   const z = (await vaeEncoder.run({ sample: new ort.Tensor('float32', px.data, px.shape) })).latent_sample.data as Float32Array;
   const rng = new Rng(seed + 1, step);
   // Mid-noise timesteps (SNR ≈ 0.05–2 under the linear schedule) are where the outline is
-  // decided; near t = 999 the loss is mostly the unknowable position and size, near 0 the
-  // noise. Drawing more of them spends the CPU budget where the prompt's shape is learned.
+  // decided; near t = 999 the loss is mostly the unknowable position and size, near 0 only
+  // the fine grain. Drawing more of them spends the CPU budget where the prompt's shape is learned.
   const t = Array.from({ length: B }, () => (rng.int(1000) < settings.midTShare * 1000 ? MID_T[0] + rng.int(MID_T[1] - MID_T[0]) : rng.int(1000)));
   const noise = rng.normal(z.length);
   const { target, scale } = weightedVTargets(scheduler, z, noise, t, settings.lossGamma);
