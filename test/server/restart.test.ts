@@ -71,7 +71,8 @@ describe('restart after kill -9', () => {
     const again = await spawnServer(['--data-dir', dataDir]);
     spawned.push(again);
     await until(() => !isAlive(pid), 10_000, 'the old worker to be stopped');
-    expect(again.output()).toContain(`stopped node worker ${pid}`);
+    // The warning goes to stderr, a separate pipe from the "listening" line: wait for it to arrive.
+    await until(() => again.output().includes(`stopped node worker ${pid}`), 10_000, 'the server to report the stopped worker');
     // Clean shutdown stops the re-run prompt's worker too and forgets its pid.
     again.child.kill('SIGTERM');
     expect(await again.exited, again.output()).toBe(0);
