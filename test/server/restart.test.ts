@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chain, queuePrompt, req, spawnServer, tempDir, until, waitForHistory, type SpawnedServer } from './helpers.ts';
+import { WsClient, chain, queuePrompt, req, spawnServer, tempDir, until, waitForHistory, type SpawnedServer } from './helpers.ts';
 
 const spawned: SpawnedServer[] = [];
 afterEach(async () => {
@@ -60,8 +60,12 @@ describe('restart after kill -9', () => {
     const dataDir = tempDir();
     const first = await spawnServer(['--data-dir', dataDir]);
     spawned.push(first);
-    const busy = await queuePrompt(first.url, chain(8, { class_type: 'TestBusy', inputs: { seconds: 60 } }, 'orphan'));
-    await until(async () => (await req(`${first.url}/api/queue`)).json.queue_running[0]?.[1] === busy, 30_000, 'the busy prompt to run');
+    const ws = await WsClient.open(first.url, 'orphan-client');
+    const busy = await queuePrompt(first.url, chain(8, { class_type: 'TestBusy', inputs: { seconds: 60 } }, 'orphan'), { client_id: 'orphan-client' });
+    // Running is not enough: until the busy node starts, the worker's event loop would see the
+    // server go and exit by itself. Node 2 is the busy one.
+    await ws.waitFor((m) => m.type === 'executing' && m.data.prompt_id === busy && m.data.node === '2');
+    ws.close();
     const pid = Number(readFileSync(join(dataDir, 'worker.pid'), 'utf8'));
     first.child.kill('SIGKILL');
     await first.exited;
