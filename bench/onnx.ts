@@ -48,6 +48,30 @@ async function child(file: string, fetchGrads: boolean): Promise<void> {
   console.log(JSON.stringify({ ms: med(ts), cpu: med(cpu), best: Math.min(...ts), peak: process.resourceUsage().maxRSS * 1024 }));
 }
 
+/**
+ * Child: both models in one process, runs alternated, so each forward+backward is timed next to a
+ * forward under the same load; prints the per-pair ratios (the RSS children above cannot share a process).
+ */
+async function pairs(fwdFile: string, gradFile: string): Promise<void> {
+  const { params, feeds } = setup();
+  const open = (f: string) => createSession(loadModel(f), { cache: false, threads, spinning: false });
+  const [fwd, bwd] = [await open(fwdFile), await open(gradFile)];
+  const grads = ['loss', ...params.map((p) => `grad/${p}`)];
+  const time = async (s: typeof fwd, fetches: string[]) => {
+    const t0 = performance.now();
+    await s.run(feeds, fetches);
+    return performance.now() - t0;
+  };
+  await time(fwd, ['loss']);
+  await time(bwd, grads);
+  const ratios: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const f = await time(fwd, ['loss']);
+    ratios.push((await time(bwd, grads)) / f);
+  }
+  console.log(JSON.stringify({ ratios }));
+}
+
 export async function run(): Promise<void> {
   const { model, params, nParams } = setup();
   const t0 = performance.now();
@@ -62,6 +86,9 @@ export async function run(): Promise<void> {
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!) as { ms: number; cpu: number; best: number; peak: number };
     const f = measure(path.join(dir, 'fwd.onnx'), false);
     const b = measure(path.join(dir, 'grad.onnx'), true);
+    const { ratios } = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, '--pairs', path.join(dir, 'fwd.onnx'), path.join(dir, 'grad.onnx')],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!) as { ratios: number[] };
+    const sorted = [...ratios].sort((x, y) => x - y);
     const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
     console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, self+cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU (${threads ?? os.availableParallelism()} threads, no spinning), median and best of ${REPEAT} after a warm-up`);
     console.log(`  graph              ${model.graph!.node!.length} forward + ${grad.graph!.node!.length - model.graph!.node!.length} backward nodes, built in ${(buildMs / 1000).toFixed(1)} s (incl. shape probe)`);
@@ -69,6 +96,7 @@ export async function run(): Promise<void> {
     console.log(`  forward+backward   ${b.ms.toFixed(0)} ms wall, ${b.cpu.toFixed(0)} ms CPU   (peak RSS ${mb(b.peak)})`);
     console.log(`  forward (best)     ${f.best.toFixed(0)} ms wall;  forward+backward (best) ${b.best.toFixed(0)} ms wall`);
     console.log(`  ratio              ${(b.ms / f.ms).toFixed(2)} wall, ${(b.cpu / f.cpu).toFixed(2)} CPU, ${(b.best / f.best).toFixed(2)} best wall   (target <= 3.5)`);
+    console.log(`  ratio, alternated  median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} of ${sorted.map((r) => r.toFixed(2)).join(' ')}   (forward and forward+backward run in turn in one process)`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -76,6 +104,8 @@ export async function run(): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const k = process.argv.indexOf('--child');
+  const pk = process.argv.indexOf('--pairs');
   if (k >= 0) await child(process.argv[k + 1], process.argv[k + 2] === '1');
+  else if (pk >= 0) await pairs(process.argv[pk + 1], process.argv[pk + 2]);
   else await run();
 }
