@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { GraphBuilder, saveModel, type ModelProto } from '../../onnx/index.ts';
 import { writeEmbeddedModel, TINY_TEST_CONFIG } from '../embedded/index.ts';
 import { float32ToHalf } from '../../onnx/float16.ts';
-import { makeNoiseSchedule, SD15_SCHEDULER } from '../scheduler/index.ts';
+import { makeNoiseSchedule, parseSchedulerConfig } from '../scheduler/index.ts';
 
 const made: string[] = [];
 
@@ -40,8 +40,23 @@ export interface GaussianUnetOptions {
   staticTimestep?: boolean;
 }
 
+// SD 1.5's scheduler as its folder holds it: the predictor below is exact under this schedule,
+// and writeGaussianUnet writes this same object, so the model and its folder cannot disagree.
+const SD15_SCHEDULER_JSON = {
+  _class_name: 'DDIMScheduler',
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  clip_sample: false,
+  set_alpha_to_one: false,
+  steps_offset: 1,
+  prediction_type: 'epsilon',
+  timestep_spacing: 'leading',
+};
+
 export function gaussianUnet(o: GaussianUnetOptions): ModelProto {
-  const { alphasCumprod } = makeNoiseSchedule(SD15_SCHEDULER);
+  const { alphasCumprod } = makeNoiseSchedule(parseSchedulerConfig(SD15_SCHEDULER_JSON));
   const s2 = (o.dataStd ?? 1) ** 2;
   // ε*(x, t) = sqrt(1−ᾱ)·(x − sqrt(ᾱ)·μ) / (ᾱ·s² + 1 − ᾱ) for x₀ ~ N(μ, s²·I), μ from the prompt.
   const coef = Float32Array.from(alphasCumprod, (a) => Math.sqrt(1 - a) / (a * s2 + 1 - a));
@@ -75,22 +90,8 @@ export function gaussianUnet(o: GaussianUnetOptions): ModelProto {
 
 export function writeGaussianUnet(dir: string, o: GaussianUnetOptions): void {
   saveModel(gaussianUnet(o), join(dir, 'unet', 'model.onnx'), { location: 'model.onnx_data' });
-  // It is the exact ε-predictor under SD 1.5's schedule: the folder's scheduler must say so.
   writeFileSync(join(dir, 'scheduler', 'scheduler_config.json'), `${JSON.stringify(SD15_SCHEDULER_JSON, null, 2)}\n`);
 }
-
-const SD15_SCHEDULER_JSON = {
-  _class_name: 'DDIMScheduler',
-  num_train_timesteps: 1000,
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  clip_sample: false,
-  set_alpha_to_one: false,
-  steps_offset: 1,
-  prediction_type: 'epsilon',
-  timestep_spacing: 'leading',
-};
 
 /** PSNR in dB of two equally long arrays of values in [0, 1]. */
 export function psnr(a: Float32Array, b: Float32Array): number {
