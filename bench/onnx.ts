@@ -82,12 +82,14 @@ export async function run(): Promise<void> {
     saveModel(model, path.join(dir, 'fwd.onnx'));
     saveModel(grad, path.join(dir, 'grad.onnx'));
     const self = fileURLToPath(import.meta.url);
-    const measure = (file: string, grads: boolean) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, '--child', file, grads ? '1' : '0'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!) as { ms: number; cpu: number; best: number; peak: number };
-    const f = measure(path.join(dir, 'fwd.onnx'), false);
-    const b = measure(path.join(dir, 'grad.onnx'), true);
-    const { ratios } = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, '--pairs', path.join(dir, 'fwd.onnx'), path.join(dir, 'grad.onnx')],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!) as { ratios: number[] };
+    /** Runs this file as a child with `args` and parses the JSON it prints last. */
+    const inChild = <T>(...args: string[]): T => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, ...args],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!) as T;
+    type Timing = { ms: number; cpu: number; best: number; peak: number };
+    const [fwdFile, gradFile] = [path.join(dir, 'fwd.onnx'), path.join(dir, 'grad.onnx')];
+    const f = inChild<Timing>('--child', fwdFile, '0');
+    const b = inChild<Timing>('--child', gradFile, '1');
+    const { ratios } = inChild<{ ratios: number[] }>('--pairs', fwdFile, gradFile);
     const sorted = [...ratios].sort((x, y) => x - y);
     const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
     console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, self+cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU (${threads ?? os.availableParallelism()} threads, no spinning), median and best of ${REPEAT} after a warm-up`);
