@@ -17,7 +17,7 @@ import { classifyImage } from '../server/eval/index.ts';
 import { BASE_SHAPES, COLORS } from '../server/diffusion/datasets/vocabulary.ts';
 import { backgroundsFor } from '../server/diffusion/datasets/palette.ts';
 import { batchFrames, encodePng, gridImage, stackImages, type RgbImage } from '../server/image/index.ts';
-import { decomposeModel, DEFAULT_SELECTION, encodeShiftFile, shiftOverrides, type SpectralShifts } from '../server/spectral/index.ts';
+import { decomposeModel, DEFAULT_SELECTION, PARTS_OPTIONS, partsFromOption, encodeShiftFile, type PartsOption, shiftOverrides, type SpectralShifts } from '../server/spectral/index.ts';
 import { runTraining, ShiftTrainer, trainShifts, type TrainRequest } from '../server/diffusion/training/index.ts';
 
 const o = new Command('eval-personalize')
@@ -34,6 +34,7 @@ const o = new Command('eval-personalize')
   .option('--sample-steps <n>', 'DDIM steps per sample', '25')
   .option('--guidance <x>', 'classifier-free guidance', '5')
   .option('--seed <n>', 'seed', '0')
+  .option('--parts <which>', 'spectral shifts of: unet | unet+text_encoder', 'unet')
   .option('--skip-full', 'skip the full-weight fine-tune row')
   .option('--save <dir>', 'write sample grids (PNG) here')
   .parse()
@@ -45,6 +46,11 @@ if (!existsSync(join(modelDir, 'model_index.json'))) {
   process.exit(2);
 }
 const concept = String(o.concept);
+const parts = String(o.parts) as PartsOption;
+if (!(PARTS_OPTIONS as readonly string[]).includes(parts)) {
+  console.error(`--parts must be one of ${PARTS_OPTIONS.join(', ')}, got ${parts}`);
+  process.exit(2);
+}
 const seed = Number(o.seed);
 const nSamples = Number(o.samples);
 const root = mkdtempSync(join(tmpdir(), 'eval-personalize-'));
@@ -96,12 +102,12 @@ const t0 = performance.now();
 const before = await score(undefined, 'before');
 console.log(`before training: "${concepts[0].caption}" recognised ${pct(before.fidelity)}, base-prompt accuracy ${pct(before.base)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 
-const { svd } = await decomposeModel(model, DEFAULT_SELECTION, { cacheDir: storage.cacheDir });
+const { svd } = await decomposeModel(model, { ...DEFAULT_SELECTION, parts: partsFromOption(parts) }, { cacheDir: storage.cacheDir });
 const request: TrainRequest = {
   subjects: [{ images: { data: concat(instance), shape: [instance.length, res, res, 3] }, prompt: concepts[0].caption, classPrompt: concepts[0].classCaption, identifier: CONCEPT_DEFAULTS[concept]?.identifier ?? 'sks', suffix: '' }],
   priorWeight: Number(o.prior), numClassImages: Number(o.classImages), steps: Math.min(400, Number(o.steps)), batchSize: Number(o.batch),
   lr: Number(o.lr), lr1d: 1e-6, weightDecay: 0.01, maxGradNorm: 1, seed, resolution: res, randomCrop: false, randomFlip: true,
-  parts: 'unet', mixProbability: 0.6, unmixWeight: 0, checkpointEvery: 0,
+  parts, mixProbability: 0.6, unmixWeight: 0, checkpointEvery: 0,
 };
 const losses: number[] = [];
 const tTrain = performance.now();
@@ -131,7 +137,7 @@ if (!o.skipFull) {
 
 console.log('');
 console.log(`loss (mean of 20 steps): start ${avg(losses.slice(0, 20)).toFixed(4)} → end ${avg(losses.slice(-20)).toFixed(4)}; ${losses.length} steps in ${trainS.toFixed(0)} s`);
-console.log(`step time ${timing.stepMs.toFixed(1)} ms vs UNet forward ${timing.forwardMs.toFixed(1)} ms on the same batch of ${timing.batch} (${(timing.stepMs / timing.forwardMs).toFixed(2)}×)`);
+console.log(`step time ${timing.stepMs.toFixed(1)} ms vs ${parts === 'unet' ? 'UNet' : 'text encoder + UNet'} forward ${timing.forwardMs.toFixed(1)} ms on the same batch of ${timing.batch} (${(timing.stepMs / timing.forwardMs).toFixed(2)}×)`);
 console.log(`base-prompt accuracy before training: ${pct(before.base)}; "${concepts[0].caption}" before: ${pct(before.fidelity)}`);
 const rows = [
   ['method', 'fidelity', 'base acc', 'drift (after/before)', 'params trained', 'file size', 'train s'],
@@ -152,16 +158,24 @@ async function stepVersusForward(): Promise<{ stepMs: number; forwardMs: number;
     const g = t.graph;
     const unet = await model.session('unet');
     const io = model.io.unet.inputNames;
-    const fwdFeeds = { [io[0]]: feeds[g.sample], [io[1]]: feeds[g.timestep.name], [io[2]]: feeds[g.text.name] };
+    // When the text encoder is trained too, the graph is fed token ids: the forward it is
+    // compared with then runs the text encoder as well.
+    const textEncoder = g.text.dims.length === 2 ? await model.session('text_encoder') : null;
+    const forward = async () => {
+      const text = textEncoder
+        ? Object.values(await textEncoder.run({ [model.io.text_encoder.inputNames[0]]: feeds[g.text.name] }))[0]
+        : feeds[g.text.name];
+      return unet.run({ [io[0]]: feeds[g.sample], [io[1]]: feeds[g.timestep.name], [io[2]]: text });
+    };
     // Alternate the two so both see the same machine load; medians of 10 pairs.
     const reps = 10;
-    await unet.run(fwdFeeds);
+    await forward();
     await t.evaluate(0);
     const fwd: number[] = [];
     const stp: number[] = [];
     for (let i = 0; i < reps; i++) {
       let s = performance.now();
-      await unet.run(fwdFeeds);
+      await forward();
       fwd.push(performance.now() - s);
       s = performance.now(); // a step's work (batch drawing and VAE encode included), without the update
       await t.outputs(i, ['train/loss', ...t.params.map((p) => `grad/${p.name}`)]);
