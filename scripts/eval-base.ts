@@ -17,6 +17,7 @@ const o = new Command('eval-base')
   .option('--guidance <x>', 'classifier-free guidance scale', '5')
   .option('--per-prompt <n>', 'images per prompt', '1')
   .option('--seed <n>', 'first seed', '1000')
+  .option('--prompt <template>', 'prompt per grid cell; {color} and {shape} are filled in (e.g. "a large {color} {shape} in the center on a gray background")', 'a {color} {shape}')
   .option('--sheet <file>', 'contact sheet PNG', 'docs/eval-base.png')
   .option('--skip-validation', 'do not re-validate the classifier first')
   .parse()
@@ -29,6 +30,11 @@ if (!o.skipValidation) {
   console.log(formatReport(validateClassifier({ count: 400, seed: 8, blurSigma: 0.5, noiseSigma: 0.05 })));
 }
 
+const template = String(o.prompt);
+if (!template.includes('{color}') || !template.includes('{shape}')) {
+  console.error(`eval-base: --prompt must contain {color} and {shape}, got "${template}"`);
+  process.exit(2);
+}
 const model = await LoadedModel.load(resolve(o.model));
 const steps = Number(o.steps);
 const guidance = Number(o.guidance);
@@ -43,7 +49,7 @@ const misses = new Map<string, number>();
 let seed = Number(o.seed);
 for (const color of COLORS) {
   for (const shape of BASE_SHAPES) {
-    const prompt = `a ${color} ${shape}`;
+    const prompt = template.replaceAll('{color}', color).replaceAll('{shape}', shape);
     const latent = await sampleLatents(model, { prompt, steps, guidance, seed: seed++, width: res, height: res, batch: n });
     const images = await decodeLatent(model, latent);
     frames.push(images);
@@ -72,7 +78,7 @@ mkdirSync(dirname(resolve(o.sheet)), { recursive: true });
 writeFileSync(o.sheet, encodePng(sheet.data, sheet.shape[2], sheet.shape[1]));
 
 const pct = (k: number) => `${((100 * k) / total).toFixed(1)} %`;
-console.log(`\nembedded model ${model.name} (${model.contentHash.slice(0, 12)}): ${total} samples, ${steps} DDIM steps, guidance ${guidance}, seeds ${o.seed}…${seed - 1}`);
+console.log(`\nembedded model ${model.name} (${model.contentHash.slice(0, 12)}): ${total} samples of "${template}", ${steps} DDIM steps, guidance ${guidance}, seeds ${o.seed}…${seed - 1}`);
 console.log(`colour accuracy ${pct(colourOk)} (${colourOk}/${total})   target ≥ 90 %`);
 console.log(`shape accuracy  ${pct(shapeOk)} (${shapeOk}/${total})   target ≥ 80 %`);
 console.log(`most frequent shape confusions: ${[...misses].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}`);

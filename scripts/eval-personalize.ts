@@ -114,8 +114,15 @@ const request: TrainRequest = {
   parts, mixProbability: 0.6, unmixWeight: 0, checkpointEvery: 0,
 };
 const losses: number[] = [];
+const instanceLosses: number[] = [];
+const priorLosses: number[] = [];
 const tTrain = performance.now();
-const run = await runTraining({ model, svd, request, storage, log: (m) => console.log(`  ${m}`), onStep: (r) => { losses.push(r.loss); if (r.step % 50 === 0) console.log(`  step ${r.step}/${r.steps} loss ${avg(losses.slice(-50)).toFixed(4)} (${r.ms.toFixed(0)} ms)`); } });
+const run = await runTraining({ model, svd, request, storage, log: (m) => console.log(`  ${m}`), onStep: (r) => {
+  losses.push(r.loss);
+  instanceLosses.push(r.terms.instance);
+  priorLosses.push(r.terms.prior);
+  if (r.step % 50 === 0) console.log(`  step ${r.step}/${r.steps} loss ${avg(losses.slice(-50)).toFixed(4)} (instance ${avg(instanceLosses.slice(-50)).toFixed(4)}, prior ${avg(priorLosses.slice(-50)).toFixed(4)}; ${r.ms.toFixed(0)} ms)`);
+} });
 const trainS = (performance.now() - tTrain) / 1000;
 const shifts: SpectralShifts = run.shifts;
 const shiftFileBytes = encodeShiftFile(shifts).byteLength;
