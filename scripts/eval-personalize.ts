@@ -135,7 +135,8 @@ const timing = await stepVersusForward();
 
 let full: { fidelity: number; certain: number; base: number; params: number; bytes: number; trainS: number } | undefined;
 if (!o.skipFull) {
-  const settings = (await import('../server/diffusion/training/validate.ts')).validateTraining({ ...request, lr: Number(o.fullLr) }, model.sizeMultiple).settings;
+  // Full fine-tuning covers the UNet's weights (the text encoder stays frozen), whatever --parts says.
+  const settings = (await import('../server/diffusion/training/validate.ts')).validateTraining({ ...request, parts: 'unet', lr: Number(o.fullLr) }, model.sizeMultiple).settings;
   const classImages = run.settings.priorWeight > 0 ? [await classImagesOf(run)] : [];
   const tf = performance.now();
   const r = await trainShifts({ model, svd, settings, classImages, fullWeights: true, onStep: (s) => { if (s.step % 50 === 0) console.log(`  full FT step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)}`); } });
@@ -153,7 +154,7 @@ console.log(`base-prompt accuracy before training: ${pct(before.base)}; "${conce
 const rows = [
   ['method', 'fidelity', 'certain', 'base acc', 'drift (after/before)', 'params trained', 'file size', 'train s'],
   ['spectral shifts', pct(after.fidelity), pct(after.certain), pct(after.base), ratio(after.base, before.base), String(run.result.trainedParameters), kib(shiftFileBytes), trainS.toFixed(0)],
-  ...(full ? [['full weights', pct(full.fidelity), pct(full.certain), pct(full.base), ratio(full.base, before.base), String(full.params), kib(full.bytes), full.trainS.toFixed(0)]] : []),
+  ...(full ? [['full weights (UNet)', pct(full.fidelity), pct(full.certain), pct(full.base), ratio(full.base, before.base), String(full.params), kib(full.bytes), full.trainS.toFixed(0)]] : []),
 ];
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((v, c) => v.padEnd(widths[c])).join('  '));
