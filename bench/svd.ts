@@ -1,7 +1,8 @@
 // SVD of SD 1.5's UNet weights: time per distinct weight shape (random matrices of the real
 // shapes), the UNet total (every layer through the worker pool, as SVD Decompose runs them;
 // SVD_BENCH_FULL=0 skips it and leaves only the per-shape time × count estimate), accuracy,
-// cache save/load, the ratio against ml-matrix on the same matrices, and the size of a shift file for SD 1.5 (+ CLIP ViT-L/14 text encoder).
+// cache save/load, the ratio against ml-matrix on the same matrices, and the size of a shift
+// file for SD 1.5 (+ CLIP ViT-L/14 text encoder).
 // `npx tsx bench/svd.ts` or `npm run bench -- svd`.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
