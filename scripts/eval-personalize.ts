@@ -175,7 +175,7 @@ async function stepVersusForward(): Promise<{ stepMs: number; forwardMs: number;
     const textEncoder = g.text.dims.length === 2 ? await model.session('text_encoder') : null;
     const forward = async () => {
       const text = textEncoder
-        ? Object.values(await textEncoder.run({ [model.io.text_encoder.inputNames[0]]: feeds[g.text.name] }))[0]
+        ? (await textEncoder.run({ [model.io.text_encoder.inputNames[0]]: feeds[g.text.name] }))[model.io.text_encoder.outputNames[0]]
         : feeds[g.text.name];
       return unet.run({ [io[0]]: feeds[g.sample], [io[1]]: feeds[g.timestep.name], [io[2]]: text });
     };
