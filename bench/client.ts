@@ -4,16 +4,12 @@
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ensureClientBuilt, launchBrowser, startServer } from '../test/e2e/harness.ts';
+import { median } from './stats.ts';
 
 // Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
 declare const window: any, document: any, performance: any, requestAnimationFrame: any;
 
 const NODE_TYPES = ['LoadImage', 'ImageScale', 'ImageCrop', 'ImageGrid', 'SaveImage', 'PreviewImage'];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 export async function run(): Promise<void> {
   ensureClientBuilt();

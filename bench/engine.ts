@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { defineNode, type ApiPrompt, type NodeDefinition, type Storage } from '../nodes/define.ts';
 import { NodeRegistry } from '../nodes/registry.ts';
 import { OutputCache, executePrompt, validatePrompt, type ExecuteDeps } from '../server/engine/index.ts';
+import { median } from './stats.ts';
 
 const Num = defineNode({
   type: 'BenchNum',
@@ -58,11 +59,6 @@ function graph(seed: number): ApiPrompt {
 }
 
 const storage = { dataDir: '/nonexistent' } as Storage;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 export async function benchEngine(): Promise<Record<string, string | number>> {
   const registry = new NodeRegistry([Num, Add, Out] as unknown as NodeDefinition[]);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { addMseLoss, BENCH_UNET, buildUNet, createSession, differentiate, liftParameters, loadModel, normal, numel, ort, rng, saveModel } from '../server/onnx/index.ts';
+import { median } from './stats.ts';
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 const SIZE = 32, SEQ = 16, REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
@@ -42,10 +43,9 @@ async function child(file: string, fetchGrads: boolean): Promise<void> {
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
   }
-  const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   // The minimum is the run least disturbed by other load on a shared machine (the median
   // moved by ±15 % between back-to-back runs of the same code here).
-  console.log(JSON.stringify({ ms: med(ts), cpu: med(cpu), best: Math.min(...ts), peak: process.resourceUsage().maxRSS * 1024 }));
+  console.log(JSON.stringify({ ms: median(ts), cpu: median(cpu), best: Math.min(...ts), peak: process.resourceUsage().maxRSS * 1024 }));
 }
 
 /**
@@ -98,7 +98,7 @@ export async function run(): Promise<void> {
     console.log(`  forward+backward   ${b.ms.toFixed(0)} ms wall, ${b.cpu.toFixed(0)} ms CPU   (peak RSS ${mb(b.peak)})`);
     console.log(`  forward (best)     ${f.best.toFixed(0)} ms wall;  forward+backward (best) ${b.best.toFixed(0)} ms wall`);
     console.log(`  ratio              ${(b.ms / f.ms).toFixed(2)} wall, ${(b.cpu / f.cpu).toFixed(2)} CPU, ${(b.best / f.best).toFixed(2)} best wall   (target <= 3.5)`);
-    console.log(`  ratio, alternated  median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} of ${sorted.map((r) => r.toFixed(2)).join(' ')}   (forward and forward+backward run in turn in one process)`);
+    console.log(`  ratio, alternated  median ${median(ratios).toFixed(2)} of ${sorted.map((r) => r.toFixed(2)).join(' ')}   (forward and forward+backward run in turn in one process)`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { EMBEDDED_CONFIG, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
 import { encodeText, LoadedModel, previewPng, randn, sampleLatents, wantsPreview, type StepInfo } from '../server/diffusion/index.ts';
 import { ort } from '../server/onnx/index.ts';
+import { median } from './stats.ts';
 
 const STEPS = 50;
 const ROUNDS = 7;
@@ -21,7 +22,6 @@ async function openModel(): Promise<{ model: LoadedModel; cleanup: () => void; s
   return { model: await LoadedModel.load(join(root, 'svdiff-shapes')), cleanup: () => rmSync(root, { recursive: true, force: true }), source: 'EMBEDDED_CONFIG, random weights (models/svdiff-shapes absent)' };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** STEPS UNet runs on exactly the feeds the pipeline builds at its first step. */
 async function direct(model: LoadedModel, guidance: number, shape: number[]): Promise<number> {
