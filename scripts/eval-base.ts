@@ -17,7 +17,9 @@ const o = new Command('eval-base')
   .option('--guidance <x>', 'classifier-free guidance scale', '5')
   .option('--per-prompt <n>', 'images per prompt', '1')
   .option('--seed <n>', 'first seed', '1000')
-  .option('--prompt <template>', 'prompt per grid cell; {color} and {shape} are filled in (e.g. "a large {color} {shape} in the center on a gray background")', 'a {color} {shape}')
+  // The default names every attribute, as most training captions do; shorter forms are scored
+  // with --prompt (the README's table lists them).
+  .option('--prompt <template>', 'prompt per grid cell; {color} and {shape} are filled in (e.g. "a {color} {shape}")', 'a large {color} {shape} in the center on a gray background')
   .option('--sheet <file>', 'contact sheet PNG', 'docs/eval-base.png')
   .option('--skip-validation', 'do not re-validate the classifier first')
   .parse()
