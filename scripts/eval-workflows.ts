@@ -32,7 +32,7 @@ const o = new Command('eval-workflows')
   .option('--model <dir>', 'model folder', 'models/svdiff-shapes')
   .option('--device <d>', 'cpu | cuda | webgpu', 'cpu')
   .option('--samples <n>', 'samples per prompt / per α / per multi-subject run', '16')
-  .option('--edit-cases <n>', 'single-image edit cases', '5')
+  .option('--edit-cases <n>', 'single-image edit cases', '10')
   .option('--scale <x>', 'multiply every training\'s steps (1 = the workflows\' settings)', '1')
   .option('--only <list>', 'comma list of: personalize, combine, edit, multi', 'personalize,combine,edit,multi')
   .option('--save <dir>', 'copy every output image here')
@@ -197,8 +197,10 @@ if (only.has('edit')) {
     const name = `edit-case-${i}.png`;
     const input = renderShape({ shape, color: src, background: bg, size: 'large', position: 'center' }, 32);
     writeFileSync(join(storage.inputDir, name), encodePng(input, 32, 32));
-    const srcPrompt = `a ${src} ${shape} on a ${bg} background`.replace(/^a (o)/, 'an $1');
-    const tgtPrompt = `a ${tgt} ${shape} on a ${bg} background`.replace(/^a (o)/, 'an $1');
+    // Single-image mode describes the picture as the training captions would: size and place too
+    // (without them the model tends to redraw the shape small; 40 % success in that form).
+    const srcPrompt = `a large ${src} ${shape} in the center on a ${bg} background`;
+    const tgtPrompt = `a large ${tgt} ${shape} in the center on a ${bg} background`;
     section(`cosine-edit case ${i + 1}/${cases}: ${srcPrompt} → ${tgt}`);
     const base = { image: { image: name }, train: { steps, instance_prompt: srcPrompt }, invert: { prompt: srcPrompt } };
     firstCase ??= { base, srcPrompt, input };

@@ -114,8 +114,8 @@ export function combineShifts(batchNode?: { type: string; inputs: readonly strin
 }
 export { alphaKey };
 
-export const EDIT_SOURCE_PROMPT = 'a red circle on a blue background';
-export const EDIT_TARGET_PROMPT = 'a yellow circle on a blue background';
+export const EDIT_SOURCE_PROMPT = 'a large red circle in the center on a blue background';
+export const EDIT_TARGET_PROMPT = 'a large yellow circle in the center on a blue background';
 
 export const COSINE_EDIT: WorkflowDesc = {
   nodes: [
