@@ -22,7 +22,6 @@ async function openModel(): Promise<{ model: LoadedModel; cleanup: () => void; s
   return { model: await LoadedModel.load(join(root, 'svdiff-shapes')), cleanup: () => rmSync(root, { recursive: true, force: true }), source: 'EMBEDDED_CONFIG, random weights (models/svdiff-shapes absent)' };
 }
 
-
 /** STEPS UNet runs on exactly the feeds the pipeline builds at its first step. */
 async function direct(model: LoadedModel, guidance: number, shape: number[]): Promise<number> {
   const cfg = guidance !== 1;
