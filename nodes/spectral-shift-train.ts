@@ -50,6 +50,9 @@ export default defineNode({
     unmix_weight: { type: 'FLOAT', default: 0.1, min: 0, max: 100, step: 0.01, tooltip: "Unmix: penalty on each identifier's cross-attention outside its subject's region (0 = off)." },
     ...extraSubject(2),
     ...extraSubject(3),
+    // Optional and last, so workflows saved before it existed keep their widget positions.
+    learning_rate_text_encoder: { type: 'FLOAT', default: 0.001, min: 0, max: 1, step: 0.0001, optional: true, tooltip: "AdamW learning rate of the text encoder's matrix shifts (with train_parts unet+text_encoder). Lower than learning_rate limits language drift." },
+    preserve_prompts: { type: 'STRING', default: '', multiline: true, optional: true, tooltip: 'One prompt per line from what the base model already draws well (e.g. "a red circle on a gray background"): it generates images for them (cached) and half the prior items use them, so the shifts keep other words as they were. Needs prior_weight > 0.' },
   },
   outputs: [{ name: 'SHIFTS', type: 'SHIFTS' }],
 
@@ -93,10 +96,12 @@ export default defineNode({
           subjects,
           priorWeight: i.prior_weight,
           numClassImages: i.num_class_images,
+          preservePrompts: (i.preserve_prompts ?? '').split('\n'),
           steps: i.steps,
           batchSize: i.batch_size,
           lr: i.learning_rate,
           lr1d: i.learning_rate_1d,
+          lrTextEncoder: i.learning_rate_text_encoder ?? 0.001,
           weightDecay: i.weight_decay,
           maxGradNorm: i.max_grad_norm,
           seed: i.seed,

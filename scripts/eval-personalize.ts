@@ -1,6 +1,7 @@
 // `npm run eval:personalize`: personalisation on the embedded model and its held-out concept.
-// Trains spectral shifts ("a sks heart", 4 images, prior preservation on "a heart") and, with
-// the same recipe, a full-weight fine-tune; then samples 32 images of "a sks heart" and 32 of
+// Trains spectral shifts ("a sks heart", 4 images, prior preservation on "a heart" and on 32
+// base-world captions; UNet + text encoder, lr 1e-2, batch 4) and, with the same recipe, a
+// full-weight fine-tune of the UNet; then samples 32 images of "a sks heart" and 32 of
 // base prompts before/after, classifies them, and prints both rows side by side: fidelity,
 // language drift, parameters trained, file size; plus the shift training step time against a
 // forward pass on the same batch.
@@ -15,6 +16,7 @@ import { CONCEPT_DEFAULTS, conceptImages } from '../server/diffusion/datasets/co
 import type { ShapeName } from '../server/diffusion/datasets/geometry.ts';
 import { classifyImage } from '../server/eval/index.ts';
 import { BASE_SHAPES, COLORS } from '../server/diffusion/datasets/vocabulary.ts';
+import { preservationPrompts } from '../server/diffusion/datasets/preserve-prompts.ts';
 import { backgroundsFor } from '../server/diffusion/datasets/palette.ts';
 import { batchFrames, encodePng, gridImage, stackImages, type RgbImage } from '../server/image/index.ts';
 import { decomposeModel, DEFAULT_SELECTION, PARTS_OPTIONS, partsFromOption, encodeShiftFile, type PartsOption, shiftOverrides, type SpectralShifts } from '../server/spectral/index.ts';
@@ -25,16 +27,21 @@ const o = new Command('eval-personalize')
   .option('--concept <shape>', 'held-out concept', 'heart')
   .option('--images <n>', 'instance images', '4')
   .option('--steps <n>', 'training steps (≤ 400)', '400')
-  .option('--lr <x>', 'learning rate of matrix shifts', '1e-3')
+  .option('--lr <x>', 'learning rate of matrix shifts', '1e-2')
+  .option('--te-lr <x>', "learning rate of the text encoder's matrix shifts (default: --lr)")
+  .option('--preserve <n>', 'preservation prompts: n captions of the base world (not the drift prompts) in the prior batch', '32')
   .option('--full-lr <x>', 'learning rate of the full-weight fine-tune', '5e-5')
   .option('--prior <x>', 'λ, prior-preservation weight', '1')
   .option('--class-images <n>', 'class images', '16')
-  .option('--batch <n>', 'batch size', '2')
+  .option('--batch <n>', 'batch size', '4')
   .option('--samples <n>', 'samples per prompt set', '32')
   .option('--sample-steps <n>', 'DDIM steps per sample', '25')
   .option('--guidance <x>', 'classifier-free guidance', '5')
   .option('--seed <n>', 'seed', '0')
-  .option('--parts <which>', 'spectral shifts of: unet | unet+text_encoder', 'unet')
+  .option('--parts <which>', 'spectral shifts of: unet | unet+text_encoder', 'unet+text_encoder')
+  .option('--base-form <form>', 'base prompts for drift: long ("a large red circle in the center on a gray background", the form the model was trained on most) | short ("a red circle")', 'long')
+  .option('--layers <filter>', "SVD Decompose's name filter: only matching layers get shifts (e.g. 'attn2|text_model')", '')
+  .option('--by-part', 'also score the shifts of each part alone (where fidelity and drift come from)')
   .option('--skip-full', 'skip the full-weight fine-tune row')
   .option('--save <dir>', 'write sample grids (PNG) here')
   .parse()
@@ -47,6 +54,10 @@ if (!existsSync(join(modelDir, 'model_index.json'))) {
 }
 const concept = String(o.concept);
 const parts = String(o.parts) as PartsOption;
+if (o.baseForm !== 'long' && o.baseForm !== 'short') {
+  console.error(`--base-form must be long or short, got ${o.baseForm}`);
+  process.exit(2);
+}
 if (!(PARTS_OPTIONS as readonly string[]).includes(parts)) {
   console.error(`--parts must be one of ${PARTS_OPTIONS.join(', ')}, got ${parts}`);
   process.exit(2);
@@ -71,7 +82,8 @@ const basePrompts = Array.from({ length: nSamples }, () => {
   const shape = BASE_SHAPES[baseRng.int(BASE_SHAPES.length)];
   let color = COLORS[baseRng.int(COLORS.length)];
   while (!backgroundsFor(color).includes('gray')) color = COLORS[baseRng.int(COLORS.length)];
-  return { prompt: `a ${color} ${shape}`, shape };
+  const prompt = o.baseForm === 'short' ? `a ${color} ${shape}` : `a large ${color} ${shape} in the center on a gray background`;
+  return { prompt, shape };
 });
 
 async function samples(prompts: string[], overrides?: readonly PartOverride[]): Promise<RgbImage[]> {
@@ -106,11 +118,12 @@ const t0 = performance.now();
 const before = await score(undefined, 'before');
 console.log(`before training: "${concepts[0].caption}" recognised ${pct(before.fidelity)} (certain ${pct(before.certain)}), base-prompt accuracy ${pct(before.base)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 
-const { svd } = await decomposeModel(model, { ...DEFAULT_SELECTION, parts: partsFromOption(parts) }, { cacheDir: storage.cacheDir });
+const { svd } = await decomposeModel(model, { ...DEFAULT_SELECTION, parts: partsFromOption(parts), nameFilter: String(o.layers) }, { cacheDir: storage.cacheDir });
 const request: TrainRequest = {
   subjects: [{ images: { data: concat(instance), shape: [instance.length, res, res, 3] }, prompt: concepts[0].caption, classPrompt: concepts[0].classCaption, identifier: CONCEPT_DEFAULTS[concept]?.identifier ?? 'sks', suffix: '' }],
+  preservePrompts: preservationPrompts(Number(o.preserve), seed + 79),
   priorWeight: Number(o.prior), numClassImages: Number(o.classImages), steps: Math.min(400, Number(o.steps)), batchSize: Number(o.batch),
-  lr: Number(o.lr), lr1d: 1e-6, weightDecay: 0.01, maxGradNorm: 1, seed, resolution: res, randomCrop: false, randomFlip: true,
+  lr: Number(o.lr), lr1d: 1e-6, lrTextEncoder: Number(o.teLr ?? o.lr), weightDecay: 0.01, maxGradNorm: 1, seed, resolution: res, randomCrop: false, randomFlip: true,
   parts, mixProbability: 0.6, unmixWeight: 0, checkpointEvery: 0,
 };
 const losses: number[] = [];
@@ -128,6 +141,11 @@ const shifts: SpectralShifts = run.shifts;
 const shiftFileBytes = encodeShiftFile(shifts).byteLength;
 const shiftOv = (await shiftOverrides(model, svd, shifts)).filter((p) => p.overrides.size > 0).map((p) => ({ part: p.part, overrides: p.overrides, key: p.key }));
 const after = await score(shiftOv, 'shifts');
+// Where the drift comes from: the same shifts applied to one part at a time.
+const byPart: { part: string; s: Awaited<ReturnType<typeof score>> }[] = [];
+if (o.byPart && shiftOv.length > 1) {
+  for (const p of shiftOv) byPart.push({ part: p.part, s: await score([p], `shifts-${p.part}`) });
+}
 saveGrid('instance', instance);
 
 // Step time against a forward pass of the plain UNet on the same batch.
@@ -137,9 +155,8 @@ let full: { fidelity: number; certain: number; base: number; params: number; byt
 if (!o.skipFull) {
   // Full fine-tuning covers the UNet's weights (the text encoder stays frozen), whatever --parts says.
   const settings = (await import('../server/diffusion/training/validate.ts')).validateTraining({ ...request, parts: 'unet', lr: Number(o.fullLr) }, model.sizeMultiple).settings;
-  const classImages = run.settings.priorWeight > 0 ? [await classImagesOf(run)] : [];
   const tf = performance.now();
-  const r = await trainShifts({ model, svd, settings, classImages, fullWeights: true, onStep: (s) => { if (s.step % 50 === 0) console.log(`  full FT step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)}`); } });
+  const r = await trainShifts({ model, svd, settings, classImages: run.classImages, preserve: run.preserve, fullWeights: true, onStep: (s) => { if (s.step % 50 === 0) console.log(`  full FT step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)}`); } });
   const fullS = (performance.now() - tf) / 1000;
   const ov: PartOverride[] = [{ part: 'unet', overrides: r.deltas, key: 'full-ft' }];
   const sc = await score(ov, 'full');
@@ -154,6 +171,7 @@ console.log(`base-prompt accuracy before training: ${pct(before.base)}; "${conce
 const rows = [
   ['method', 'fidelity', 'certain', 'base acc', 'drift (after/before)', 'params trained', 'file size', 'train s'],
   ['spectral shifts', pct(after.fidelity), pct(after.certain), pct(after.base), ratio(after.base, before.base), String(run.result.trainedParameters), kib(shiftFileBytes), trainS.toFixed(0)],
+  ...byPart.map(({ part, s }) => [`  ${part} shifts alone`, pct(s.fidelity), pct(s.certain), pct(s.base), ratio(s.base, before.base), '', '', '']),
   ...(full ? [['full weights (UNet)', pct(full.fidelity), pct(full.certain), pct(full.base), ratio(full.base, before.base), String(full.params), kib(full.bytes), full.trainS.toFixed(0)]] : []),
 ];
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -164,7 +182,7 @@ rmSync(root, { recursive: true, force: true });
 process.exit(ok ? 0 : 1);
 
 async function stepVersusForward(): Promise<{ stepMs: number; forwardMs: number; batch: number }> {
-  const t = await ShiftTrainer.create({ model, svd, settings: run.settings, classImages: [await classImagesOf(run)].filter((x) => x.length) });
+  const t = await ShiftTrainer.create({ model, svd, settings: run.settings, classImages: run.classImages, preserve: run.preserve });
   try {
     const { feeds } = await t.feeds(0);
     const g = t.graph;
@@ -200,12 +218,6 @@ async function stepVersusForward(): Promise<{ stepMs: number; forwardMs: number;
   } finally {
     await t.release();
   }
-}
-async function classImagesOf(r: typeof run): Promise<RgbImage[]> {
-  if (r.settings.priorWeight <= 0) return [];
-  const { ensureClassImages, CLASS_IMAGE_DEFAULTS } = await import('../server/diffusion/training/index.ts');
-  const spec = { modelHash: model.contentHash, prompt: r.settings.subjects[0].classPrompt, resolution: res, ...CLASS_IMAGE_DEFAULTS };
-  return (await ensureClassImages(storage.cacheDir, spec, r.settings.numClassImages, async () => { throw new Error('class images should be cached'); }, { writeAtomic: storage.writeFileAtomic })).images;
 }
 function concat(images: RgbImage[]): Float32Array {
   const out = new Float32Array(images.reduce((a, i) => a + i.data.length, 0));

@@ -246,7 +246,8 @@ if (only.has('multi')) {
     return both / imgs.length;
   };
   const result: Record<string, number> = {};
-  for (const [label, mix, unmix] of [['with Cut-Mix-Unmix', 0.6, 0.1], ['without (mix 0, unmix 0)', 0, 0]] as const) {
+  const trainWidgets = MULTI_SUBJECT.nodes.find((n) => n.key === 'train')!.widgets!;
+  for (const [label, mix, unmix] of [['with Cut-Mix-Unmix', Number(trainWidgets.mix_probability), Number(trainWidgets.unmix_weight)], ['without (mix 0, unmix 0)', 0, 0]] as const) {
     section(`multi-subject ${label}`);
     const run = await runWorkflow('multi-subject', MULTI_SUBJECT, {
       train: { steps, mix_probability: mix, unmix_weight: unmix }, sample: { batch_size: N }, save_shifts: { filename_prefix: `${SHIFT_FILES.multi}-${mix}` },

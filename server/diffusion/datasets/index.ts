@@ -8,3 +8,4 @@ export * from './captions.ts';
 export * from './shapes.ts';
 export * from './concepts.ts';
 export * from './layout.ts';
+export * from './preserve-prompts.ts';

@@ -41,4 +41,33 @@ describe('training batches', () => {
     const b = drawBatch(new Rng(4, 9), { settings: tinySettings({ subjects, randomCrop: true, randomFlip: true }), classImages, downscale: 2 });
     expect(a[0].image.data).toEqual(b[0].image.data);
   });
+
+  it('preservation sets take about half the plain prior items, with their own prompts or the empty one, weight λ/B', () => {
+    const preserve = [{ prompt: 'a red circle', images: [disc(16, [1, 0, 1])] }, { prompt: 'a blue star', images: [disc(16, [0, 1, 1])] }];
+    const s = tinySettings({ priorWeight: 2, batchSize: 4 });
+    const prompts: string[] = [];
+    for (let k = 0; k < 50; k++) {
+      const items = drawBatch(new Rng(5, k), { settings: s, classImages: [classImages[0]], preserve, downscale: 2 });
+      const prior = items.filter((i) => i.kind === 'class');
+      expect(prior).toHaveLength(4);
+      expect(prior.every((i) => i.weight === 0.5)).toBe(true);
+      for (const i of prior) {
+        prompts.push(i.prompt);
+        // Each prior item's image belongs to its prompt.
+        const centre = Array.from(i.image.data.subarray((8 * 16 + 8) * 3, (8 * 16 + 8) * 3 + 3));
+        if (i.prompt === '') expect([[1, 0, 1], [0, 1, 1]]).toContainEqual(centre);
+        else expect(centre).toEqual({ 'a heart': [0, 1, 0], 'a red circle': [1, 0, 1], 'a blue star': [0, 1, 1] }[i.prompt]);
+      }
+    }
+    const share = (p: string) => prompts.filter((x) => x === p).length / prompts.length;
+    expect(share('a heart')).toBeGreaterThan(0.4);
+    expect(share('a heart')).toBeLessThan(0.6);
+    expect(share('a red circle')).toBeGreaterThan(0.07);
+    expect(share('a blue star')).toBeGreaterThan(0.07);
+    expect(share('')).toBeGreaterThan(0.15);
+    expect(share('')).toBeLessThan(0.35);
+    // Without preservation sets the stream is drawn as before: every plain prior item is a class item.
+    const plain = drawBatch(new Rng(5, 0), { settings: s, classImages: [classImages[0]], downscale: 2 });
+    expect(plain.filter((i) => i.kind === 'class').every((i) => i.prompt === 'a heart')).toBe(true);
+  });
 });

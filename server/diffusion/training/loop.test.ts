@@ -93,9 +93,13 @@ describe('spectral-shift training loop (tiny embedded model)', () => {
   it('unet+text_encoder: one graph, δ of both parts get gradients', async () => {
     const { model, svdTe } = await tinyModel();
     const r = await trainShifts({ model, svd: svdTe, settings: tinySettings({ steps: 3, parts: 'unet+text_encoder' }) });
-    const moved = (part: string) => [...svdTe.layers.values()].filter((l) => l.part === part && l.kind !== 'norm').some((l) => r.deltas.get(l.name)!.some((v) => v !== 0));
-    expect(moved('unet')).toBe(true);
-    expect(moved('text_encoder')).toBe(true);
+    const moved = (d: Map<string, Float32Array>, part: string) => [...svdTe.layers.values()].filter((l) => l.part === part && l.kind !== 'norm').some((l) => d.get(l.name)!.some((v) => v !== 0));
+    expect(moved(r.deltas, 'unet')).toBe(true);
+    expect(moved(r.deltas, 'text_encoder')).toBe(true);
     expect(r.trainedParameters).toBe([...svdTe.layers.values()].reduce((a, l) => a + l.k, 0));
+    // The text encoder's matrix shifts have their own learning rate: at 0 they stay put.
+    const frozen = await trainShifts({ model, svd: svdTe, settings: tinySettings({ steps: 3, parts: 'unet+text_encoder', lrTextEncoder: 0 }) });
+    expect(moved(frozen.deltas, 'unet')).toBe(true);
+    expect(moved(frozen.deltas, 'text_encoder')).toBe(false);
   }, 120_000);
 });

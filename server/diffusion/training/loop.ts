@@ -1,15 +1,16 @@
 // The spectral-shift training loop (DreamBooth recipe, only δ trained): the training graph is
 // built and differentiated once and run in ONE ORT session; each step draws its batch from
 // its own Philox stream (seed, stream = step + 1), so a run resumed from a checkpoint at step
-// k draws exactly what the uninterrupted run drew. AdamW has two parameter groups (matrix
-// shifts at lr, 1-D norm-scale shifts at lr1d) and clips the global gradient norm.
+// k draws exactly what the uninterrupted run drew. AdamW has three learning rates (UNet matrix
+// shifts at lr, the text encoder's at lrTextEncoder, 1-D norm-scale shifts at lr1d) and clips
+// the global gradient norm.
 import { AdamW, createSession, loadModel, ort, type AdamWOptions, type Parameter, type Session } from '../../onnx/index.ts';
 import { stackImages, type RgbImage } from '../../image/index.ts';
 import type { SvdValue } from '../../spectral/index.ts';
 import { float32ToHalf, type LoadedModel } from '../model/index.ts';
 import { encodeImage, encodeText } from '../pipeline/index.ts';
 import { Rng } from '../rng.ts';
-import { drawBatch, type BatchItem } from './batch.ts';
+import { drawBatch, type BatchItem, type PreserveSet } from './batch.ts';
 import type { CheckpointStore } from './checkpoint.ts';
 import { tokenPositions, unmixMask } from './cut-mix.ts';
 import { TrainInputError } from './errors.ts';
@@ -22,6 +23,8 @@ export interface TrainRun {
   settings: TrainSettings;
   /** Class images per subject (when λ > 0). */
   classImages?: RgbImage[][];
+  /** Base-model images of settings.preservePrompts. */
+  preserve?: PreserveSet[];
   /** Starting δ per layer (resume_shifts); missing layers start at 0. */
   initial?: ReadonlyMap<string, Float32Array>;
   checkpoints?: CheckpointStore;
@@ -107,12 +110,17 @@ export class ShiftTrainer {
     }
     const session = await createSession(graph.model, { device: model.device, cache: false });
     const params: Parameter[] = graph.fullParams ?? train.map((l) => ({ name: graph.deltaInputs.get(l)!, dims: [svd.layers.get(l)!.k], data: deltas.get(l)! }));
+    const teParams = new Set(graph.fullParams ? [] : train.filter((l) => svd.layers.get(l)!.part === 'text_encoder').map((l) => graph.deltaInputs.get(l)!));
     const oneD = new Set(graph.fullParams ? [] : train.filter((l) => svd.layers.get(l)!.kind === 'norm').map((l) => graph.deltaInputs.get(l)!));
     const opt: AdamWOptions = {
       lr: s.lr,
       weightDecay: s.weightDecay,
       maxGradNorm: s.maxGradNorm > 0 ? s.maxGradNorm : undefined,
-      groups: [{ match: (n) => oneD.has(n), lr: s.lr1d, weightDecay: s.weightDecay }],
+      // First match wins: a text-encoder norm scale is 1-D first.
+      groups: [
+        { match: (n) => oneD.has(n), lr: s.lr1d, weightDecay: s.weightDecay },
+        { match: (n) => teParams.has(n), lr: s.lrTextEncoder, weightDecay: s.weightDecay },
+      ],
     };
     return new ShiftTrainer(run, graph, session, params, new AdamW(params, opt), deltas, performance.now() - t0);
   }
@@ -194,7 +202,7 @@ export class ShiftTrainer {
   async feeds(step: number): Promise<{ feeds: Record<string, ort.Tensor>; items: BatchItem[] }> {
     const { model, settings: s } = this.run;
     const rng = new Rng(s.seed, step + 1);
-    const items = drawBatch(rng, { settings: s, classImages: this.run.classImages ?? [], downscale: model.downscale });
+    const items = drawBatch(rng, { settings: s, classImages: this.run.classImages ?? [], preserve: this.run.preserve, downscale: model.downscale });
     const N = items.length;
     const latents = await encodeImage(model, stackImages(items.map((i) => i.image)));
     const noise = rng.normal(latents.samples.length);

@@ -12,6 +12,7 @@ import { CLASS_IMAGE_DEFAULTS, ensureClassImages, type ClassImageSpec } from './
 import { CheckpointStore, runKey } from './checkpoint.ts';
 import { TrainInputError } from './errors.ts';
 import { trainShifts, type TrainResult } from './loop.ts';
+import type { PreserveSet } from './batch.ts';
 import type { StepReport, TrainSettings } from './types.ts';
 import { validateTraining, type TrainRequest } from './validate.ts';
 
@@ -37,6 +38,9 @@ export interface RunOutput {
   runKey: string;
   /** Where partial shifts were saved (interrupt or NaN). */
   partialFile?: string;
+  /** The prior images the run trained with (per subject; preservation sets). */
+  classImages: RgbImage[][];
+  preserve: PreserveSet[];
 }
 
 /** The model's native training resolution: VAE sample_size, else UNet sample_size × factor. */
@@ -87,23 +91,28 @@ export async function runTraining(o: RunOptions): Promise<RunOutput> {
     throw new TrainInputError('resume_shifts', `were trained for model ${o.resume.modelHash.slice(0, 12)}, not ${model.name} (${model.contentHash.slice(0, 12)})`);
   }
 
-  let classImages: RgbImage[][] = [];
+  let classImages: RgbImage[][] = settings.subjects.map(() => []);
+  const preserve: PreserveSet[] = [];
   if (settings.priorWeight > 0) {
-    const total = settings.subjects.length * settings.numClassImages;
+    // numClassImages per subject, and as many again spread over the preservation prompts.
+    const nPreserve = settings.preservePrompts.length;
+    const perPreserve = nPreserve ? Math.ceil(settings.numClassImages / nPreserve) : 0;
+    const total = settings.subjects.length * settings.numClassImages + nPreserve * perPreserve;
     let before = 0;
-    for (const [i, sub] of settings.subjects.entries()) {
-      const spec: ClassImageSpec = { modelHash: model.contentHash, prompt: sub.classPrompt, resolution: settings.resolution, ...CLASS_IMAGE_DEFAULTS };
-      const r = await ensureClassImages(storage.cacheDir, spec, settings.numClassImages, classGenerator(model, sub.classPrompt, settings.resolution, o.signal), {
+    const generate = async (prompt: string, count: number, what: string): Promise<RgbImage[]> => {
+      const spec: ClassImageSpec = { modelHash: model.contentHash, prompt, resolution: settings.resolution, ...CLASS_IMAGE_DEFAULTS };
+      const r = await ensureClassImages(storage.cacheDir, spec, count, classGenerator(model, prompt, settings.resolution, o.signal), {
         writeAtomic: storage.writeFileAtomic,
         signal: o.signal,
         onProgress: (d) => o.onClassImages?.(before + d, total),
       });
-      before += settings.numClassImages;
-      log(`class images for "${sub.classPrompt}": ${r.generated} generated, ${settings.numClassImages - r.generated} from the cache (${r.dir})`);
-      classImages.push(r.images);
-    }
-  } else {
-    classImages = settings.subjects.map(() => []);
+      before += count;
+      log(`${what} for "${prompt}": ${r.generated} generated, ${count - r.generated} from the cache (${r.dir})`);
+      return r.images;
+    };
+    classImages = [];
+    for (const sub of settings.subjects) classImages.push(await generate(sub.classPrompt, settings.numClassImages, 'class images'));
+    for (const prompt of settings.preservePrompts) preserve.push({ prompt, images: await generate(prompt, perPreserve, 'preservation images') });
   }
 
   const { steps: _steps, checkpointEvery: _every, subjects, ...rest } = settings;
@@ -118,7 +127,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutput> {
   const useCheckpoints = o.checkpoints ?? settings.checkpointEvery > 0;
   const store = useCheckpoints ? new CheckpointStore(join(storage.dataDir, 'checkpoints', key), storage.writeFileAtomic) : undefined;
 
-  const result = await trainShifts({ model, svd, settings, classImages, initial: o.resume?.deltas, checkpoints: store, signal: o.signal, onStep: o.onStep, log });
+  const result = await trainShifts({ model, svd, settings, classImages, preserve, initial: o.resume?.deltas, checkpoints: store, signal: o.signal, onStep: o.onStep, log });
   const metadata: Record<string, string> = {
     ...(o.resume?.metadata ?? {}),
     [META_TRAINING]: JSON.stringify({
@@ -141,5 +150,5 @@ export async function runTraining(o: RunOptions): Promise<RunOutput> {
     await saveShiftFile(partialFile, shifts, storage.writeFileAtomic);
     log(`${result.stopped!.message}: returning the shifts so far (marked partial), also saved to ${partialFile}`);
   }
-  return { shifts, result, settings, runKey: key, partialFile };
+  return { shifts, result, settings, runKey: key, partialFile, classImages, preserve };
 }

@@ -21,12 +21,22 @@ export interface TrainSettings {
   priorWeight: number;
   /** Class images generated per subject (when λ > 0). */
   numClassImages: number;
+  /**
+   * Prompts from the base model's own world ("a red circle on a gray background"): the base
+   * model draws numClassImages images spread over them (cached like class images) and they
+   * take half the plain prior items (with their prompt, or the empty prompt half the time), so
+   * the shifts are held to what the model did for other words and for no words (language
+   * drift). Empty: the class prompt only.
+   */
+  preservePrompts: string[];
   steps: number;
   batchSize: number;
   /** AdamW learning rate of matrix shifts. */
   lr: number;
   /** AdamW learning rate of 1-D (norm scale) shifts. */
   lr1d: number;
+  /** AdamW learning rate of the text encoder's matrix shifts (its 1-D shifts use lr1d). */
+  lrTextEncoder: number;
   weightDecay: number;
   /** Global gradient-norm clip; 0 = none. */
   maxGradNorm: number;

@@ -7,7 +7,7 @@ const batch = (n: number, w: number, h: number): ImageBatch => ({ data: new Floa
 function request(over: Partial<TrainRequest> = {}): TrainRequest {
   return {
     subjects: [{ images: batch(2, 16, 16), prompt: 'a sks heart', classPrompt: 'a heart', identifier: 'sks', suffix: '' }],
-    priorWeight: 1, numClassImages: 4, steps: 10, batchSize: 1, lr: 1e-3, lr1d: 1e-6, weightDecay: 0.01, maxGradNorm: 1,
+    priorWeight: 1, numClassImages: 4, steps: 10, batchSize: 1, lr: 1e-3, lr1d: 1e-6, lrTextEncoder: 1e-3, weightDecay: 0.01, maxGradNorm: 1,
     seed: 0, resolution: 16, randomCrop: true, randomFlip: true, parts: 'unet', mixProbability: 0.6, unmixWeight: 0, checkpointEvery: 0,
     ...over,
   };
@@ -47,6 +47,14 @@ describe('training input validation', () => {
     expect(() => validateTraining(request({ resolution: 15 }), 2)).toThrow(/input "resolution": must be a multiple of 2/);
     expect(() => validateTraining(request({ lr: Number.NaN }), 2)).toThrow(/input "learning_rate"/);
     expect(() => validateTraining(request({ parts: 'vae' }), 2)).toThrow(/input "train_parts"/);
+    expect(() => validateTraining(request({ lrTextEncoder: -1 }), 2)).toThrow(/input "learning_rate_text_encoder"/);
+  });
+
+  it('preservation prompts: blank lines dropped, λ > 0 needed, at most 64', () => {
+    expect(validateTraining(request({ preservePrompts: [' a red circle ', '', '  ', 'a blue star'] }), 2).settings.preservePrompts).toEqual(['a red circle', 'a blue star']);
+    expect(validateTraining(request(), 2).settings.preservePrompts).toEqual([]);
+    expect(() => validateTraining(request({ priorWeight: 0, preservePrompts: ['a red circle'] }), 2)).toThrow(/input "preserve_prompts": needs prior_weight > 0/);
+    expect(() => validateTraining(request({ preservePrompts: Array.from({ length: 65 }, (_, i) => `a red circle ${i}`) }), 2)).toThrow(/input "preserve_prompts": has 65 prompts; at most 64/);
   });
 
   it('several subjects need distinct identifiers', () => {

@@ -16,7 +16,10 @@ export interface SubjectRequest {
   suffix: string;
 }
 
-export type TrainRequest = Omit<TrainSettings, 'subjects' | 'parts'> & { subjects: SubjectRequest[]; parts: string };
+export type TrainRequest = Omit<TrainSettings, 'subjects' | 'parts' | 'preservePrompts'> & { subjects: SubjectRequest[]; parts: string; preservePrompts?: string[] };
+
+/** Each preservation prompt costs base-model samples before training starts. */
+export const MAX_PRESERVE_PROMPTS = 64;
 
 export interface Validated {
   settings: TrainSettings;
@@ -45,6 +48,7 @@ export function validateTraining(req: TrainRequest, sizeMultiple: number): Valid
   checkNumber('batch_size', req.batchSize, 1, 64, true);
   checkNumber('learning_rate', req.lr, 0, 1);
   checkNumber('learning_rate_1d', req.lr1d, 0, 1);
+  checkNumber('learning_rate_text_encoder', req.lrTextEncoder, 0, 1);
   checkNumber('weight_decay', req.weightDecay, 0, 1);
   checkNumber('max_grad_norm', req.maxGradNorm, 0, 1e6);
   checkNumber('prior_weight', req.priorWeight, 0, 100);
@@ -54,6 +58,9 @@ export function validateTraining(req: TrainRequest, sizeMultiple: number): Valid
   checkNumber('checkpoint_every', req.checkpointEvery, 0, 1_000_000, true);
   if (!(TRAINED_PARTS as readonly string[]).includes(req.parts)) throw new TrainInputError('train_parts', `must be one of ${TRAINED_PARTS.join(', ')}, got "${req.parts}"`);
   if (req.priorWeight > 0) checkNumber('num_class_images', req.numClassImages, 1, 10_000, true);
+  const preservePrompts = (req.preservePrompts ?? []).map((p) => p.trim()).filter((p) => p !== '');
+  if (preservePrompts.length > MAX_PRESERVE_PROMPTS) throw new TrainInputError('preserve_prompts', `has ${preservePrompts.length} prompts; at most ${MAX_PRESERVE_PROMPTS}`);
+  if (preservePrompts.length > 0 && req.priorWeight <= 0) throw new TrainInputError('preserve_prompts', 'needs prior_weight > 0: its images join the prior-preservation loss');
 
   const present = req.subjects.filter((s, i) => i === 0 || s.images !== undefined || s.prompt.trim() !== '');
   if (present.length > MAX_MIX_SUBJECTS) throw new TrainInputError(`images${present[MAX_MIX_SUBJECTS].suffix}`, `at most ${MAX_MIX_SUBJECTS} subjects can be trained together`);
@@ -69,7 +76,7 @@ export function validateTraining(req: TrainRequest, sizeMultiple: number): Valid
     }
   }
   const { subjects: _s, parts, ...rest } = req;
-  return { settings: { ...rest, parts: parts as TrainedParts, subjects }, notes };
+  return { settings: { ...rest, parts: parts as TrainedParts, subjects, preservePrompts }, notes };
 }
 
 function validateSubject(s: SubjectRequest, req: TrainRequest, notes: string[]): Subject {
