@@ -8,6 +8,9 @@ import { defineNode, type InputSpec } from './define.ts';
 import { toNodeError } from '../server/diffusion/index.ts';
 import { nativeResolution, runTraining, TRAINED_PARTS, TRAIN_NODE, type SubjectRequest } from '../server/diffusion/training/index.ts';
 
+// Validation fills an optional widget's default; the fallback covers direct run() calls.
+const TE_LR_DEFAULT = 0.001;
+
 const extraSubject = (n: number) =>
   ({
     [`images_${n}`]: { type: 'IMAGE', optional: true, tooltip: `Subject ${n} for Cut-Mix-Unmix (multi-subject training).` },
@@ -51,8 +54,8 @@ export default defineNode({
     ...extraSubject(2),
     ...extraSubject(3),
     // Optional and last, so workflows saved before it existed keep their widget positions.
-    learning_rate_text_encoder: { type: 'FLOAT', default: 0.001, min: 0, max: 1, step: 0.0001, optional: true, tooltip: "AdamW learning rate of the text encoder's matrix shifts (with train_parts unet+text_encoder). Lower than learning_rate limits language drift." },
-    preserve_prompts: { type: 'STRING', default: '', multiline: true, optional: true, tooltip: 'One prompt per line from what the base model already draws well (e.g. "a red circle on a gray background"): it generates images for them (cached) and half the prior items use them, so the shifts keep other words as they were. Needs prior_weight > 0.' },
+    learning_rate_text_encoder: { type: 'FLOAT', default: TE_LR_DEFAULT, min: 0, max: 1, step: 0.0001, optional: true, tooltip: "AdamW learning rate of the text encoder's matrix shifts (with train_parts unet+text_encoder). Lower than learning_rate limits language drift." },
+    preserve_prompts: { type: 'STRING', default: '', multiline: true, optional: true, tooltip: 'One prompt per line from what the base model already draws well (e.g. "a red circle on a gray background"): the base model draws num_class_images images spread over them (at least one each, cached) and half the plain prior items use them, half of those with the empty prompt, so the shifts keep other words (and the unconditional prediction guidance relies on) as they were. Needs prior_weight > 0.' },
   },
   outputs: [{ name: 'SHIFTS', type: 'SHIFTS' }],
 
@@ -101,7 +104,7 @@ export default defineNode({
           batchSize: i.batch_size,
           lr: i.learning_rate,
           lr1d: i.learning_rate_1d,
-          lrTextEncoder: i.learning_rate_text_encoder ?? 0.001,
+          lrTextEncoder: i.learning_rate_text_encoder ?? TE_LR_DEFAULT,
           weightDecay: i.weight_decay,
           maxGradNorm: i.max_grad_norm,
           seed: i.seed,

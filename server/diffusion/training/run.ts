@@ -94,7 +94,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutput> {
   let classImages: RgbImage[][] = settings.subjects.map(() => []);
   const preserve: PreserveSet[] = [];
   if (settings.priorWeight > 0) {
-    // numClassImages per subject, and as many again spread over the preservation prompts.
+    // numClassImages per subject, and as many again spread over the preservation prompts (at least one each).
     const nPreserve = settings.preservePrompts.length;
     const perPreserve = nPreserve ? Math.ceil(settings.numClassImages / nPreserve) : 0;
     const total = settings.subjects.length * settings.numClassImages + nPreserve * perPreserve;

@@ -23,10 +23,10 @@ export interface TrainSettings {
   numClassImages: number;
   /**
    * Prompts from the base model's own world ("a red circle on a gray background"): the base
-   * model draws numClassImages images spread over them (cached like class images) and they
-   * take half the plain prior items (with their prompt, or the empty prompt half the time), so
-   * the shifts are held to what the model did for other words and for no words (language
-   * drift). Empty: the class prompt only.
+   * model draws numClassImages images spread over them, at least one each (cached like class
+   * images), and they take half the plain prior items (with their prompt, or the empty prompt
+   * half the time), so the shifts are held to what the model did for other words and for no
+   * words (language drift). Empty: the class prompt only.
    */
   preservePrompts: string[];
   steps: number;
