@@ -31,6 +31,7 @@ const o = new Command('eval-personalize')
   .option('--te-lr <x>', "learning rate of the text encoder's matrix shifts (default: --lr)")
   .option('--preserve <n>', 'preservation prompts: n captions of the base world (not the drift prompts) in the prior batch', '32')
   .option('--full-lr <x>', 'learning rate of the full-weight fine-tune', '5e-5')
+  .option('--weight-decay <x>', 'AdamW weight decay (decoupled: pulls δ towards 0 by lr × this per step)', '0.01')
   .option('--prior <x>', 'λ, prior-preservation weight', '1')
   .option('--class-images <n>', 'class images', '16')
   .option('--batch <n>', 'batch size', '4')
@@ -123,7 +124,7 @@ const request: TrainRequest = {
   subjects: [{ images: { data: concat(instance), shape: [instance.length, res, res, 3] }, prompt: concepts[0].caption, classPrompt: concepts[0].classCaption, identifier: CONCEPT_DEFAULTS[concept]?.identifier ?? 'sks', suffix: '' }],
   preservePrompts: preservationPrompts(Number(o.preserve), seed + 79),
   priorWeight: Number(o.prior), numClassImages: Number(o.classImages), steps: Math.min(400, Number(o.steps)), batchSize: Number(o.batch),
-  lr: Number(o.lr), lr1d: 1e-6, lrTextEncoder: Number(o.teLr ?? o.lr), weightDecay: 0.01, maxGradNorm: 1, seed, resolution: res, randomCrop: false, randomFlip: true,
+  lr: Number(o.lr), lr1d: 1e-6, lrTextEncoder: Number(o.teLr ?? o.lr), weightDecay: Number(o.weightDecay), maxGradNorm: 1, seed, resolution: res, randomCrop: false, randomFlip: true,
   parts, mixProbability: 0.6, unmixWeight: 0, checkpointEvery: 0,
 };
 const losses: number[] = [];
