@@ -17,6 +17,7 @@ import type { ShapeName } from '../server/diffusion/datasets/geometry.ts';
 import { classifyImage } from '../server/eval/index.ts';
 import { BASE_SHAPES, COLORS } from '../server/diffusion/datasets/vocabulary.ts';
 import { preservationPrompts } from '../server/diffusion/datasets/preserve-prompts.ts';
+import { makeCaption } from '../server/diffusion/datasets/captions.ts';
 import { backgroundsFor } from '../server/diffusion/datasets/palette.ts';
 import { batchFrames, encodePng, gridImage, stackImages, type RgbImage } from '../server/image/index.ts';
 import { decomposeModel, DEFAULT_SELECTION, PARTS_OPTIONS, partsFromOption, encodeShiftFile, type PartsOption, shiftOverrides, type SpectralShifts } from '../server/spectral/index.ts';
@@ -83,7 +84,7 @@ const basePrompts = Array.from({ length: nSamples }, () => {
   const shape = BASE_SHAPES[baseRng.int(BASE_SHAPES.length)];
   let color = COLORS[baseRng.int(COLORS.length)];
   while (!backgroundsFor(color).includes('gray')) color = COLORS[baseRng.int(COLORS.length)];
-  const prompt = o.baseForm === 'short' ? `a ${color} ${shape}` : `a large ${color} ${shape} in the center on a gray background`;
+  const prompt = o.baseForm === 'short' ? `a ${color} ${shape}` : makeCaption({ shape, color, size: 'large', position: 'center', background: 'gray' });
   return { prompt, shape };
 });
 

@@ -21,6 +21,7 @@ import { decodePng, encodePng } from '../server/image/index.ts';
 import { classifyHalves, classifyImage, type Classification } from '../server/eval/classify.ts';
 import { maskIoU } from '../server/eval/mask.ts';
 import { renderShape } from '../server/diffusion/datasets/shapes.ts';
+import { makeCaption } from '../server/diffusion/datasets/captions.ts';
 import { backgroundsFor, COLORS, type ColorName, type BackgroundName } from '../server/diffusion/datasets/palette.ts';
 import { Rng } from '../server/diffusion/datasets/rng.ts';
 import {
@@ -60,7 +61,8 @@ const ctx: RunContext = {
   log: (l) => { if (/^(done|partial|class images)/.test(l)) console.error(`    ${l}`); },
 };
 const trainSteps = (n: number) => Math.max(1, Math.round(n * scale));
-const stepsOf = (desc: typeof PERSONALIZE) => Number(desc.nodes.find((n) => n.key === 'train')!.widgets!.steps);
+const trainWidgetsOf = (desc: typeof PERSONALIZE) => desc.nodes.find((n) => n.key === 'train')!.widgets!;
+const stepsOf = (desc: typeof PERSONALIZE) => Number(trainWidgetsOf(desc).steps);
 
 interface Row { area: string; metric: string; value: string; target?: string; pass?: boolean }
 const rows: Row[] = [];
@@ -195,12 +197,13 @@ if (only.has('edit')) {
     const bgs = backgroundsFor(src).filter((b) => backgroundsFor(tgt).includes(b));
     const bg = (bgs.length ? bgs[rng.int(bgs.length)] : 'gray') as BackgroundName;
     const name = `edit-case-${i}.png`;
-    const input = renderShape({ shape, color: src, background: bg, size: 'large', position: 'center' }, 32);
+    const picture = { shape, color: src, background: bg, size: 'large', position: 'center' } as const;
+    const input = renderShape(picture, 32);
     writeFileSync(join(storage.inputDir, name), encodePng(input, 32, 32));
     // Single-image mode describes the picture as the training captions would: size and place too
     // (without them the model tends to redraw the shape small; 40 % success in that form).
-    const srcPrompt = `a large ${src} ${shape} in the center on a ${bg} background`;
-    const tgtPrompt = `a large ${tgt} ${shape} in the center on a ${bg} background`;
+    const srcPrompt = makeCaption(picture);
+    const tgtPrompt = makeCaption({ ...picture, color: tgt });
     section(`cosine-edit case ${i + 1}/${cases}: ${srcPrompt} → ${tgt}`);
     const base = { image: { image: name }, train: { steps, instance_prompt: srcPrompt }, invert: { prompt: srcPrompt } };
     firstCase ??= { base, srcPrompt, input };
@@ -246,7 +249,7 @@ if (only.has('multi')) {
     return both / imgs.length;
   };
   const result: Record<string, number> = {};
-  const trainWidgets = MULTI_SUBJECT.nodes.find((n) => n.key === 'train')!.widgets!;
+  const trainWidgets = trainWidgetsOf(MULTI_SUBJECT);
   for (const [label, mix, unmix] of [['with Cut-Mix-Unmix', Number(trainWidgets.mix_probability), Number(trainWidgets.unmix_weight)], ['without (mix 0, unmix 0)', 0, 0]] as const) {
     section(`multi-subject ${label}`);
     const run = await runWorkflow('multi-subject', MULTI_SUBJECT, {

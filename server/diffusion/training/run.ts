@@ -91,7 +91,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutput> {
     throw new TrainInputError('resume_shifts', `were trained for model ${o.resume.modelHash.slice(0, 12)}, not ${model.name} (${model.contentHash.slice(0, 12)})`);
   }
 
-  let classImages: RgbImage[][] = settings.subjects.map(() => []);
+  const classImages: RgbImage[][] = settings.subjects.map(() => []);
   const preserve: PreserveSet[] = [];
   if (settings.priorWeight > 0) {
     // numClassImages per subject, and as many again spread over the preservation prompts (at least one each).
@@ -110,8 +110,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutput> {
       log(`${what} for "${prompt}": ${r.generated} generated, ${count - r.generated} from the cache (${r.dir})`);
       return r.images;
     };
-    classImages = [];
-    for (const sub of settings.subjects) classImages.push(await generate(sub.classPrompt, settings.numClassImages, 'class images'));
+    for (const [i, sub] of settings.subjects.entries()) classImages[i] = await generate(sub.classPrompt, settings.numClassImages, 'class images');
     for (const prompt of settings.preservePrompts) preserve.push({ prompt, images: await generate(prompt, perPreserve, 'preservation images') });
   }
 
