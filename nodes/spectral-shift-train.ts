@@ -6,7 +6,7 @@
 // so re-queueing the same inputs resumes where the run stopped.
 import { defineNode, type InputSpec } from './define.ts';
 import { toNodeError } from '../server/diffusion/index.ts';
-import { nativeResolution, runTraining, TRAINED_PARTS, TRAIN_NODE, type SubjectRequest } from '../server/diffusion/training/index.ts';
+import { nativeResolution, PRIOR_TARGETS, runTraining, TRAINED_PARTS, TRAIN_NODE, type SubjectRequest } from '../server/diffusion/training/index.ts';
 
 // Validation fills an optional widget's default; the fallback covers direct run() calls.
 const TE_LR_DEFAULT = 0.001;
@@ -56,6 +56,7 @@ export default defineNode({
     // Optional and last, so workflows saved before it existed keep their widget positions.
     learning_rate_text_encoder: { type: 'FLOAT', default: TE_LR_DEFAULT, min: 0, max: 1, step: 0.0001, optional: true, tooltip: "AdamW learning rate of the text encoder's matrix shifts (with train_parts unet+text_encoder). Lower than learning_rate limits language drift." },
     preserve_prompts: { type: 'STRING', default: '', multiline: true, optional: true, tooltip: 'One prompt per line from what the base model already draws well (e.g. "a red circle on a gray background"): the base model draws num_class_images images spread over them (at least one each, cached) and half the plain prior items use them, half of those with the empty prompt, so the shifts keep other words (and the unconditional prediction guidance relies on) as they were. Needs prior_weight > 0.' },
+    prior_target: { type: 'COMBO', options: PRIOR_TARGETS, default: 'noise', optional: true, tooltip: "What the prior items are trained towards. noise: the noise added to each class image (DreamBooth, the SVDiff reference). base_prediction: the base model's own prediction for the same noisy image and prompt, so the loss measures how far the shifts move the model on those prompts (0 before training): much less language drift for a little fidelity. Costs one base-model forward of the prior items per step." },
   },
   outputs: [{ name: 'SHIFTS', type: 'SHIFTS' }],
 
@@ -100,6 +101,7 @@ export default defineNode({
           priorWeight: i.prior_weight,
           numClassImages: i.num_class_images,
           preservePrompts: (i.preserve_prompts ?? '').split('\n'),
+          priorTarget: i.prior_target ?? 'noise',
           steps: i.steps,
           batchSize: i.batch_size,
           lr: i.learning_rate,

@@ -34,6 +34,7 @@ const o = new Command('eval-personalize')
   .option('--full-lr <x>', 'learning rate of the full-weight fine-tune', '5e-5')
   .option('--weight-decay <x>', 'AdamW weight decay (decoupled: pulls δ towards 0 by lr × this per step)', '0.01')
   .option('--prior <x>', 'λ, prior-preservation weight', '1')
+  .option('--prior-target <t>', "prior items' target: noise (DreamBooth) | base_prediction (the base model's prediction: a direct drift penalty)", 'base_prediction')
   .option('--class-images <n>', 'class images', '16')
   .option('--batch <n>', 'batch size', '4')
   .option('--samples <n>', 'samples per prompt set', '32')
@@ -124,6 +125,7 @@ const { svd } = await decomposeModel(model, { ...DEFAULT_SELECTION, parts: parts
 const request: TrainRequest = {
   subjects: [{ images: { data: concat(instance), shape: [instance.length, res, res, 3] }, prompt: concepts[0].caption, classPrompt: concepts[0].classCaption, identifier: CONCEPT_DEFAULTS[concept]?.identifier ?? 'sks', suffix: '' }],
   preservePrompts: preservationPrompts(Number(o.preserve), seed + 79),
+  priorTarget: String(o.priorTarget),
   priorWeight: Number(o.prior), numClassImages: Number(o.classImages), steps: Math.min(400, Number(o.steps)), batchSize: Number(o.batch),
   lr: Number(o.lr), lr1d: 1e-6, lrTextEncoder: Number(o.teLr ?? o.lr), weightDecay: Number(o.weightDecay), maxGradNorm: 1, seed, resolution: res, randomCrop: false, randomFlip: true,
   parts, mixProbability: 0.6, unmixWeight: 0, checkpointEvery: 0,

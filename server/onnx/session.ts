@@ -95,7 +95,13 @@ async function startSession(model: ModelProto | Uint8Array | string, device: Con
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     ...(opts.enableCpuMemArena !== undefined ? { enableCpuMemArena: opts.enableCpuMemArena } : {}),
     logSeverityLevel: 3,
-    ...(opts.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
+    extra: { session: {
+      ...(opts.spinning === false ? { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } : {}),
+      // Threads spin within a run but stop when it returns: sessions that take turns (training
+      // step, then the base UNet for prior targets, then the VAE) no longer burn each other's
+      // cores (+95 ms on a 190 ms training step measured here; sampling speed unchanged).
+      force_spinning_stop: '1',
+    } },
   };
   let tmpDir: string | undefined;
   try {

@@ -57,14 +57,26 @@ export class PartRunner {
    * as some exports do: it broadcasts), in whatever type the model declares.
    */
   timestepTensor(name: string, t: number, batch: number): ort.Tensor {
+    const count = this.timestepPerItem(name) ? batch : 1;
+    return this.timestepsTensor(name, new Array<number>(count).fill(t));
+  }
+
+  /** Whether the timestep input takes one value per item (some exports fix its axis to 1). */
+  timestepPerItem(name: string): boolean {
+    return this.shapes.get(name)?.[0] !== 1;
+  }
+
+  /** One UNet timestep per item (training batches draw them independently). */
+  timestepsTensor(name: string, ts: readonly number[]): ort.Tensor {
     const type = this.inputType(name);
-    const count = this.shapes.get(name)?.[0] === 1 ? 1 : batch;
+    const n = ts.length;
+    if (n > 1 && !this.timestepPerItem(name)) throw new Error(`${this.part}: timestep input ${name} takes one value, not one per item`);
     switch (type) {
-      case 'float32': return new ort.Tensor('float32', new Float32Array(count).fill(t), [count]);
-      case 'float16': return new ort.Tensor('float16', float32ToHalf(new Float32Array(count).fill(t)), [count]);
-      case 'float64': return new ort.Tensor('float64', new Float64Array(count).fill(t), [count]);
-      case 'int64': return new ort.Tensor('int64', new BigInt64Array(count).fill(BigInt(t)), [count]);
-      case 'int32': return new ort.Tensor('int32', new Int32Array(count).fill(t), [count]);
+      case 'float32': return new ort.Tensor('float32', Float32Array.from(ts), [n]);
+      case 'float16': return new ort.Tensor('float16', float32ToHalf(Float32Array.from(ts)), [n]);
+      case 'float64': return new ort.Tensor('float64', Float64Array.from(ts), [n]);
+      case 'int64': return new ort.Tensor('int64', BigInt64Array.from(ts, (t) => BigInt(t)), [n]);
+      case 'int32': return new ort.Tensor('int32', Int32Array.from(ts), [n]);
       default: throw new Error(`${this.part}: timestep input ${name} has unsupported type ${type}`);
     }
   }

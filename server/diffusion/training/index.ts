@@ -3,7 +3,7 @@ export { runTraining, nativeResolution, type RunOptions, type RunOutput } from '
 export { trainShifts, ShiftTrainer, trainedLayers, type TrainRun, type TrainResult } from './loop.ts';
 export { validateTraining, hasWord, type TrainRequest, type SubjectRequest, type Validated } from './validate.ts';
 export { TrainInputError, TRAIN_NODE } from './errors.ts';
-export { TRAINED_PARTS, type TrainSettings, type TrainedParts, type Subject, type StepReport } from './types.ts';
+export { PRIOR_TARGETS, TRAINED_PARTS, type PriorTarget, type TrainSettings, type TrainedParts, type Subject, type StepReport } from './types.ts';
 export { composeSideBySide, mixPrompt, stripRegions, regionMask, unmixMask, tokenPositions, MAX_MIX_SUBJECTS, type Region } from './cut-mix.ts';
 export { augment, drawAugment, applyAugment, flipHorizontal, type AugmentOptions } from './augment.ts';
 export { ensureClassImages, classImageKey, classImageDir, CLASS_IMAGE_DEFAULTS, type ClassImageSpec } from './class-images.ts';

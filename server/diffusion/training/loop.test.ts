@@ -102,4 +102,23 @@ describe('spectral-shift training loop (tiny embedded model)', () => {
     expect(moved(frozen.deltas, 'unet')).toBe(true);
     expect(moved(frozen.deltas, 'text_encoder')).toBe(false);
   }, 120_000);
+
+  it('prior_target base_prediction: prior items regress onto the base model, so their loss starts at 0', async () => {
+    const { model, svdTe } = await tinyModel();
+    const classImages = [[disc(16, [0, 0, 1]), disc(16, [0, 1, 0])]];
+    const priorTerms = async (priorTarget: 'noise' | 'base_prediction') => {
+      const terms: number[] = [];
+      const settings = tinySettings({ steps: 3, batchSize: 2, priorWeight: 1, parts: 'unet+text_encoder', priorTarget });
+      await trainShifts({ model, svd: svdTe, settings, classImages, onStep: (r) => terms.push(r.terms.prior) });
+      return terms;
+    };
+    const base = await priorTerms('base_prediction');
+    const noise = await priorTerms('noise');
+    // Step 1 runs at δ = 0, where the shifted graph (text encoder chained in) is the base model.
+    expect(base[0]).toBeLessThan(1e-9);
+    expect(noise[0]).toBeGreaterThan(1e-3);
+    // Once δ has moved the two models differ, and the prior term says by how much.
+    expect(base[2]).toBeGreaterThan(0);
+    expect(base[2]).toBeLessThan(noise[2]);
+  }, 120_000);
 });

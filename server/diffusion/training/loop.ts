@@ -10,6 +10,7 @@ import type { SvdValue } from '../../spectral/index.ts';
 import { float32ToHalf, type LoadedModel } from '../model/index.ts';
 import { encodeImage, encodeText } from '../pipeline/index.ts';
 import { Rng } from '../rng.ts';
+import { BaseTargets } from './base-targets.ts';
 import { drawBatch, type BatchItem, type PreserveSet } from './batch.ts';
 import type { CheckpointStore } from './checkpoint.ts';
 import { tokenPositions, unmixMask } from './cut-mix.ts';
@@ -70,7 +71,13 @@ export class ShiftTrainer {
     readonly optimizer: AdamW,
     readonly deltas: Map<string, Float32Array>,
     readonly setupMs: number,
-  ) {}
+  ) {
+    const s = run.settings;
+    if (s.priorWeight > 0 && s.priorTarget === 'base_prediction') this.baseTargets = new BaseTargets(run.model);
+  }
+
+  /** Set when prior items regress onto the base model's prediction instead of their noise. */
+  private baseTargets?: BaseTargets;
 
   static async create(run: TrainRun): Promise<ShiftTrainer> {
     const t0 = performance.now();
@@ -212,6 +219,7 @@ export class ShiftTrainer {
     const noisy = sched.addNoise(latents.samples, noise, ts);
     const pred = model.config.scheduler.predictionType;
     const target = pred === 'epsilon' ? noise : pred === 'v_prediction' ? sched.getVelocity(latents.samples, noise, ts) : latents.samples;
+    if (this.baseTargets) await this.baseTargets.fill(items, noisy, latents.shape, ts, target);
     const g = this.graph;
     const feeds: Record<string, ort.Tensor> = {
       [g.sample]: new ort.Tensor('float32', noisy, latents.shape),

@@ -40,6 +40,7 @@ export function tinySettings(over: Partial<TrainSettings> = {}): TrainSettings {
     priorWeight: 0,
     numClassImages: 2,
     preservePrompts: [],
+    priorTarget: 'noise',
     steps: 10,
     batchSize: 1,
     lr: 1e-2,

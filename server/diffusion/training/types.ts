@@ -4,6 +4,14 @@ import type { RgbImage } from '../../image/index.ts';
 export type TrainedParts = 'unet' | 'unet+text_encoder';
 export const TRAINED_PARTS: readonly TrainedParts[] = ['unet', 'unet+text_encoder'];
 
+/**
+ * What prior items regress onto: `noise` (DreamBooth and the SVDiff reference: the ε added to
+ * the generated image) or `base_prediction` (the base model's own prediction at the same noisy
+ * latent, timestep and prompt: a direct penalty on drift, 0 at δ = 0).
+ */
+export type PriorTarget = 'noise' | 'base_prediction';
+export const PRIOR_TARGETS: readonly PriorTarget[] = ['noise', 'base_prediction'];
+
 export interface Subject {
   /** Training images, already square at the training resolution. */
   images: RgbImage[];
@@ -29,6 +37,7 @@ export interface TrainSettings {
    * words (language drift). Empty: the class prompt only.
    */
   preservePrompts: string[];
+  priorTarget: PriorTarget;
   steps: number;
   batchSize: number;
   /** AdamW learning rate of matrix shifts. */

@@ -57,6 +57,12 @@ describe('training input validation', () => {
     expect(() => validateTraining(request({ preservePrompts: Array.from({ length: 65 }, (_, i) => `a red circle ${i}`) }), 2)).toThrow(/input "preserve_prompts": has 65 prompts; at most 64/);
   });
 
+  it('prior target: noise unless chosen, one of the two names', () => {
+    expect(validateTraining(request(), 2).settings.priorTarget).toBe('noise');
+    expect(validateTraining(request({ priorTarget: 'base_prediction' }), 2).settings.priorTarget).toBe('base_prediction');
+    expect(() => validateTraining(request({ priorTarget: 'base' }), 2)).toThrow(/input "prior_target": must be one of noise, base_prediction, got "base"/);
+  });
+
   it('several subjects need distinct identifiers', () => {
     const second = { images: batch(1, 16, 16), prompt: 'a xvg moon', classPrompt: 'a moon', identifier: 'xvg', suffix: '_2' };
     expect(validateTraining(request({ subjects: [request().subjects[0], second] }), 2).settings.subjects).toHaveLength(2);

@@ -5,7 +5,7 @@ import type { ImageBatch } from '../../../nodes/define.ts';
 import { batchFrames, resizeCover, type RgbImage } from '../../image/index.ts';
 import { MAX_MIX_SUBJECTS } from './cut-mix.ts';
 import { TrainInputError } from './errors.ts';
-import { TRAINED_PARTS, type Subject, type TrainSettings, type TrainedParts } from './types.ts';
+import { PRIOR_TARGETS, TRAINED_PARTS, type PriorTarget, type Subject, type TrainSettings, type TrainedParts } from './types.ts';
 
 export interface SubjectRequest {
   images: ImageBatch | undefined;
@@ -16,7 +16,7 @@ export interface SubjectRequest {
   suffix: string;
 }
 
-export type TrainRequest = Omit<TrainSettings, 'subjects' | 'parts' | 'preservePrompts'> & { subjects: SubjectRequest[]; parts: string; preservePrompts?: string[] };
+export type TrainRequest = Omit<TrainSettings, 'subjects' | 'parts' | 'preservePrompts' | 'priorTarget'> & { subjects: SubjectRequest[]; parts: string; preservePrompts?: string[]; priorTarget?: string };
 
 /** Each preservation prompt costs base-model samples before training starts. */
 export const MAX_PRESERVE_PROMPTS = 64;
@@ -57,6 +57,8 @@ export function validateTraining(req: TrainRequest, sizeMultiple: number): Valid
   checkNumber('unmix_weight', req.unmixWeight, 0, 100);
   checkNumber('checkpoint_every', req.checkpointEvery, 0, 1_000_000, true);
   if (!(TRAINED_PARTS as readonly string[]).includes(req.parts)) throw new TrainInputError('train_parts', `must be one of ${TRAINED_PARTS.join(', ')}, got "${req.parts}"`);
+  const priorTarget = req.priorTarget ?? 'noise';
+  if (!(PRIOR_TARGETS as readonly string[]).includes(priorTarget)) throw new TrainInputError('prior_target', `must be one of ${PRIOR_TARGETS.join(', ')}, got "${priorTarget}"`);
   if (req.priorWeight > 0) checkNumber('num_class_images', req.numClassImages, 1, 10_000, true);
   const preservePrompts = (req.preservePrompts ?? []).map((p) => p.trim()).filter((p) => p !== '');
   if (preservePrompts.length > MAX_PRESERVE_PROMPTS) throw new TrainInputError('preserve_prompts', `has ${preservePrompts.length} prompts; at most ${MAX_PRESERVE_PROMPTS}`);
@@ -76,7 +78,7 @@ export function validateTraining(req: TrainRequest, sizeMultiple: number): Valid
     }
   }
   const { subjects: _s, parts, ...rest } = req;
-  return { settings: { ...rest, parts: parts as TrainedParts, subjects, preservePrompts }, notes };
+  return { settings: { ...rest, parts: parts as TrainedParts, subjects, preservePrompts, priorTarget: priorTarget as PriorTarget }, notes };
 }
 
 function validateSubject(s: SubjectRequest, req: TrainRequest, notes: string[]): Subject {
