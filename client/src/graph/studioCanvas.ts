@@ -35,6 +35,9 @@ export class StudioCanvas {
     this.canvas.allow_searchbox = true;
     this.canvas.show_info = false;
     this.canvas.render_canvas_border = false;
+    // Studio graphs are a dozen tall nodes: fitted to a laptop screen they sit at ~0.45 zoom,
+    // where litegraph's default (0.6) would drop every title and widget label.
+    this.canvas.low_quality_zoom_threshold = 0.35;
     for (const [type, color] of Object.entries(knownSlotColors())) {
       LGraphCanvas.link_type_colors[type] = color;
       this.canvas.default_connection_color_byType[type] = color;
