@@ -2,9 +2,9 @@
 // Trains spectral shifts ("a sks heart", 4 images, prior preservation on "a heart" and on 32
 // base-world captions, regressed onto the base model's prediction; UNet + text encoder,
 // lr 1e-2, batch 4) and, with the same recipe, a full-weight fine-tune of the UNet; then
-// samples 32 images of "a sks heart" and 32 of base prompts before/after, classifies them, and prints both rows side by side: fidelity,
-// language drift, parameters trained, file size; plus the shift training step time against a
-// forward pass on the same batch.
+// samples 32 images of "a sks heart" and 32 of base prompts before/after, classifies them,
+// and prints both rows side by side: fidelity, language drift, parameters trained, file size;
+// plus the shift training step time against a forward pass on the same batch.
 import { Command } from 'commander';
 import { mkdtempSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
