@@ -4,15 +4,13 @@
 // δ = 0, instead of the noisy ε-regression on generated images that only holds that distance
 // in expectation (its per-item loss is ~30× the drift it is meant to measure).
 import type { LoadedModel, PartRunner } from '../model/index.ts';
-import { encodeText } from '../pipeline/index.ts';
+import type { BaseTextStates } from './base-text.ts';
 import type { BatchItem } from './batch.ts';
 
 export class BaseTargets {
   private unet?: Promise<PartRunner>;
-  /** Base text-encoder states per prompt (prompts repeat across steps). */
-  private readonly text = new Map<string, Float32Array>();
 
-  constructor(private readonly model: LoadedModel) {}
+  constructor(private readonly model: LoadedModel, private readonly text: BaseTextStates) {}
 
   /** Overwrites `target` rows of the class items with the base UNet's output at `noisy`. */
   async fill(items: readonly BatchItem[], noisy: Float32Array, shape: readonly number[], ts: readonly number[], target: Float32Array): Promise<void> {
@@ -20,9 +18,6 @@ export class BaseTargets {
     if (idx.length === 0) return;
     const per = noisy.length / items.length;
     const L = this.model.tokenizer.maxLength;
-    const states: Float32Array[] = [];
-    for (const i of idx) states.push(await this.encode(items[i].prompt));
-    const D = states[0].length / L;
     this.unet ??= this.model.runner('unet');
     const u = await this.unet;
     const [sn, tn, en] = u.inputNames;
@@ -30,26 +25,14 @@ export class BaseTargets {
     const groups = u.timestepPerItem(tn) ? [idx] : idx.map((i) => [i]);
     for (const g of groups) {
       const x = new Float32Array(g.length * per);
-      const text = new Float32Array(g.length * L * D);
-      g.forEach((i, j) => {
-        x.set(noisy.subarray(i * per, (i + 1) * per), j * per);
-        text.set(states[idx.indexOf(i)], j * L * D);
-      });
+      g.forEach((i, j) => x.set(noisy.subarray(i * per, (i + 1) * per), j * per));
+      const text = await this.text.stack(g.map((i) => items[i].prompt));
       const out = await u.run({
         [sn]: u.floatTensor(sn, x, [g.length, shape[1], shape[2], shape[3]]),
         [tn]: u.timestepsTensor(tn, g.map((i) => ts[i])),
-        [en]: u.floatTensor(en, text, [g.length, L, D]),
+        [en]: u.floatTensor(en, text.data, [g.length, L, text.width]),
       });
       g.forEach((i, j) => target.set(out.data.subarray(j * per, (j + 1) * per), i * per));
     }
-  }
-
-  private async encode(prompt: string): Promise<Float32Array> {
-    let h = this.text.get(prompt);
-    if (!h) {
-      h = (await encodeText(this.model, [prompt])).data.slice();
-      this.text.set(prompt, h);
-    }
-    return h;
   }
 }

@@ -8,9 +8,10 @@ import { AdamW, createSession, loadModel, ort, type AdamWOptions, type Parameter
 import { stackImages, type RgbImage } from '../../image/index.ts';
 import type { SvdValue } from '../../spectral/index.ts';
 import { float32ToHalf, type LoadedModel } from '../model/index.ts';
-import { encodeImage, encodeText } from '../pipeline/index.ts';
+import { encodeImage } from '../pipeline/index.ts';
 import { Rng } from '../rng.ts';
 import { BaseTargets } from './base-targets.ts';
+import { BaseTextStates } from './base-text.ts';
 import { drawBatch, type BatchItem, type PreserveSet } from './batch.ts';
 import type { CheckpointStore } from './checkpoint.ts';
 import { tokenPositions, unmixMask } from './cut-mix.ts';
@@ -73,9 +74,12 @@ export class ShiftTrainer {
     readonly setupMs: number,
   ) {
     const s = run.settings;
-    if (s.priorWeight > 0 && s.priorTarget === 'base_prediction') this.baseTargets = new BaseTargets(run.model);
+    this.baseText = new BaseTextStates(run.model);
+    if (s.priorWeight > 0 && s.priorTarget === 'base_prediction') this.baseTargets = new BaseTargets(run.model, this.baseText);
   }
 
+  /** Base text-encoder states per prompt (the UNet-only feed and the prior targets share them). */
+  private readonly baseText: BaseTextStates;
   /** Set when prior items regress onto the base model's prediction instead of their noise. */
   private baseTargets?: BaseTargets;
 
@@ -273,8 +277,6 @@ export class ShiftTrainer {
     return { ok: true, loss, terms, gradNorm };
   }
 
-  private readonly textCache = new Map<string, Float32Array>();
-
   private async textFeed(prompts: string[]): Promise<ort.Tensor> {
     const { model } = this.run;
     const t = this.graph.text;
@@ -286,15 +288,7 @@ export class ShiftTrainer {
     }
     // UNet only: the text encoder is not trained, so each prompt is encoded once.
     const D = t.dims[2];
-    const out = new Float32Array(prompts.length * L * D);
-    for (const [i, p] of prompts.entries()) {
-      let h = this.textCache.get(p);
-      if (!h) {
-        h = (await encodeText(model, [p])).data.slice();
-        this.textCache.set(p, h);
-      }
-      out.set(h, i * L * D);
-    }
+    const out = (await this.baseText.stack(prompts)).data;
     return t.elemType === 10 ? new ort.Tensor('float16', float32ToHalf(out), [prompts.length, L, D]) : new ort.Tensor('float32', out, [prompts.length, L, D]);
   }
 
