@@ -1,13 +1,15 @@
 // A small typed builder for ONNX graphs: inputs, initializers from typed arrays, nodes with
 // attributes, unique names, and a ModelProto out. Also used by the autodiff to emit nodes.
-import { AttributeType, type AttributeProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
+import { AttributeType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
 import { makeTensor, onnxDataType, type DType, type TypedArray } from './tensor.ts';
 
 /** Forces a float attribute where a number would otherwise be written as INT. */
 export class FloatAttr { constructor(readonly value: number | number[]) {} }
 export const float = (v: number | number[]): FloatAttr => new FloatAttr(v);
+/** A GRAPH attribute (the body of Scan / Loop / If). */
+export class GraphAttr { constructor(readonly graph: GraphProto) {} }
 
-export type AttrValue = number | number[] | string | string[] | FloatAttr | TensorProto | bigint;
+export type AttrValue = number | number[] | string | string[] | FloatAttr | GraphAttr | TensorProto | bigint;
 export type Attrs = Record<string, AttrValue | undefined>;
 
 // Attributes that are FLOAT/FLOATS in the ONNX spec even when written as whole numbers.
@@ -19,6 +21,7 @@ export function makeAttribute(name: string, v: AttrValue): AttributeProto {
   if (v instanceof FloatAttr) {
     return Array.isArray(v.value) ? { name, type: AttributeType.FLOATS, floats: v.value } : { name, type: AttributeType.FLOAT, f: v.value };
   }
+  if (v instanceof GraphAttr) return { name, type: AttributeType.GRAPH, g: v.graph };
   if (typeof v === 'bigint') return { name, type: AttributeType.INT, i: Number(v) };
   if (typeof v === 'number') {
     return FLOAT_ATTRS.has(name) || !Number.isInteger(v) ? { name, type: AttributeType.FLOAT, f: v } : { name, type: AttributeType.INT, i: v };
@@ -49,12 +52,19 @@ export class GraphBuilder {
   readonly inputs: ValueInfoProto[] = [];
   readonly outputs: ValueInfoProto[] = [];
   readonly opset: number;
-  private readonly names = new Set<string>();
+  private readonly names: Set<string>;
   private counter = 0;
 
-  constructor(private readonly opts: BuilderOptions = {}) {
+  constructor(private readonly opts: BuilderOptions = {}, names?: Set<string>) {
     this.opset = opts.opset ?? DEFAULT_OPSET;
+    this.names = names ?? new Set();
   }
+
+  /**
+   * A builder for a subgraph (a Scan / Loop body) that draws names from this builder's pool:
+   * ONNX wants every name unique across a graph and its subgraphs.
+   */
+  subgraph(name: string): GraphBuilder { return new GraphBuilder({ opset: this.opset, name }, this.names); }
 
   /** Marks names as taken (e.g. every tensor of an existing graph being extended). */
   reserve(names: Iterable<string>): void { for (const n of names) this.names.add(n); }
@@ -75,6 +85,12 @@ export class GraphBuilder {
 
   input(name: string, dtype: DType, shape: readonly (number | string | null)[]): string {
     this.inputs.push(makeValueInfo(this.claim(name), dtype, shape));
+    return name;
+  }
+  /** An input with a generated unique name (`base`, `base_1`, …). */
+  freshInput(base: string, dtype: DType, shape: readonly (number | string | null)[]): string {
+    const name = this.unique(base);
+    this.inputs.push(makeValueInfo(name, dtype, shape));
     return name;
   }
 

@@ -5,7 +5,7 @@ export { loadModel, saveModel, serializeModel, readTensorBytes, allTensors, mode
 export { GraphBuilder, float, FloatAttr, makeAttribute, makeValueInfo, DEFAULT_OPSET, type Attrs, type AttrValue, type BuilderOptions } from './builder.ts';
 export { createSession, clearSessionCache, resolveDevice, DeviceUnavailableError, ort, type Device, type ConcreteDevice, type Session, type SessionOptions } from './session.ts';
 export { probeShapes, pinShapes, zeros, ortTypeToOnnx, type ShapeMap, type TensorInfo, type ProbeOptions } from './shapes.ts';
-export { differentiate, differentiateWithShapes, type DifferentiateOptions } from './autodiff/differentiate.ts';
+export { attentionFor, differentiate, differentiateWithShapes, type DifferentiateOptions } from './autodiff/differentiate.ts';
 export { addMseLoss, addWeightedSum } from './autodiff/losses.ts';
 export { supportedOps } from './autodiff/rules/index.ts';
 export { GradientError, type GradRule, type RuleContext } from './autodiff/rule.ts';

@@ -4,7 +4,7 @@
 // k draws exactly what the uninterrupted run drew. AdamW has three learning rates (UNet matrix
 // shifts at lr, the text encoder's at lrTextEncoder, 1-D norm-scale shifts at lr1d) and clips
 // the global gradient norm.
-import { AdamW, createSession, loadModel, ort, type AdamWOptions, type Parameter, type Session } from '../../onnx/index.ts';
+import { AdamW, attentionFor, createSession, loadModel, ort, type AdamWOptions, type Parameter, type Session } from '../../onnx/index.ts';
 import { stackImages, type RgbImage } from '../../image/index.ts';
 import type { SvdValue } from '../../spectral/index.ts';
 import { float32ToHalf, type LoadedModel } from '../model/index.ts';
@@ -114,6 +114,7 @@ export class ShiftTrainer {
       textDim: model.geometry.textDim ?? 0,
       unmixWeight: s.subjects.length > 1 ? s.unmixWeight : 0,
       fullWeights: run.fullWeights,
+      attention: attentionFor(model.device),
     });
     if (graph.fullParams) {
       deltas.clear();

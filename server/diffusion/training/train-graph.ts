@@ -6,7 +6,7 @@
 // with per-item weights wᵢ fed as an input (1/B for instance items, λ/B for class items), and
 // unmix = mean over cross-attention maps of Σ P·M, where each mask M (an input) selects the
 // identifier tokens' attention outside their subject's region, normalised to a mean.
-import { differentiate, GraphBuilder, liftParameters, makeValueInfo, probeShapes, type Parameter, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
+import { differentiate, GraphBuilder, type DifferentiateOptions, liftParameters, makeValueInfo, probeShapes, type Parameter, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
 import { addSpectralShifts, type SvdValue } from '../../spectral/index.ts';
 
 export const LOSS = 'train/loss';
@@ -42,6 +42,8 @@ export interface TrainGraphOptions {
    * of spectral shifts; `trainLayers` is then ignored.
    */
   fullWeights?: boolean;
+  /** How attention is differentiated (differentiate's `attention`): 'batched' for GPUs. */
+  attention?: DifferentiateOptions['attention'];
 }
 
 /** A cross-attention map exposed for the unmix penalty, with the mask input that weighs it. */
@@ -153,7 +155,7 @@ export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph>
     return d;
   });
   const shapes = await probeShapes(model, inputShapes);
-  const grad = await differentiate(model, { loss: LOSS, wrt: trainInputs, shapes });
+  const grad = await differentiate(model, { loss: LOSS, wrt: trainInputs, shapes, attention: o.attention });
   return {
     model: grad,
     deltaInputs,

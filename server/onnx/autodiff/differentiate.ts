@@ -3,10 +3,12 @@
 import { makeValueInfo } from '../builder.ts';
 import { cloneModelTree } from '../io.ts';
 import type { ModelProto, NodeProto, TensorProto } from '../proto.ts';
+import type { Device } from '../session.ts';
 import { probeShapes, type ShapeMap } from '../shapes.ts';
 import { isFloatType, numel, tensorToNumbers } from '../tensor.ts';
 import type ort from 'onnxruntime-node';
 import { Emitter } from './emitter.ts';
+import { attentionBackward, matchAttention, MIN_HEAD_MAP } from './fused/attention.ts';
 import { GradientError } from './rule.ts';
 import { rules } from './rules/index.ts';
 
@@ -23,6 +25,21 @@ export interface DifferentiateOptions {
   shapes?: ShapeMap;
   /** Prefix of gradient outputs. Default 'grad/'. */
   prefix?: string;
+  /**
+   * Attention backward (O = softmax(c·A·B)·V): 'fused' walks the heads in one Scan while each
+   * head's N×N map is in cache; 'batched' keeps the per-op rules, one batched op per product
+   * (what GPUs want: one big kernel each, no per-head loop); 'auto' (default) fuses where one
+   * head's map is at least MIN_HEAD_MAP elements, where it is faster on CPU.
+   */
+  attention?: 'auto' | 'fused' | 'batched';
+}
+
+/**
+ * The attention backward that suits a device: fused on CPU; batched elsewhere, 'auto' included
+ * (it may resolve to a GPU).
+ */
+export function attentionFor(device: Device): NonNullable<DifferentiateOptions['attention']> {
+  return device === 'cpu' ? 'auto' : 'batched';
 }
 
 export async function differentiate(model: ModelProto, opts: DifferentiateOptions): Promise<ModelProto> {
@@ -82,15 +99,24 @@ export function differentiateWithShapes(model: ModelProto, opts: DifferentiateOp
     const dims = e.shape(opts.loss);
     addGrad(opts.loss, dims.length === 0 ? e.scalar(1, opts.loss) : e.expand(e.scalar(1, opts.loss), dims));
   }
+  const fused = new Set<NodeProto>();
   for (let k = nodes.length - 1; k >= 0; k--) {
     const node = nodes[k];
     const outs = node.output ?? [];
-    if (!outs.some(relevant)) continue;
+    if (fused.has(node) || !outs.some(relevant)) continue;
     const inputs = node.input ?? [];
     const needs = inputs.map((i) => relevant(i));
     if (!needs.some(Boolean)) continue;
     const gradOut = outs.map((o) => (relevant(o) ? gradOf(o) : null));
     if (gradOut.every((x) => x === null)) continue;
+    const att = opts.attention !== 'batched' && gradOut[0]
+      ? matchAttention(node, e, (t) => producer.get(t), consumers, opts.attention === 'fused' ? 1 : MIN_HEAD_MAP) : null;
+    if (att) {
+      const g = attentionBackward(e, att, gradOut[0]!, { a: relevant(att.a), b: relevant(att.b), v: relevant(att.v) });
+      for (const t of ['a', 'b', 'v'] as const) if (g[t]) addGrad(att[t], g[t]!);
+      for (const n of att.nodes) fused.add(n);
+      continue;
+    }
     const rule = rules[node.opType ?? ''];
     if (!rule || (node.domain && node.domain !== 'ai.onnx')) throw new GradientError(node, `no gradient rule for ${node.domain ? node.domain + '.' : ''}${node.opType}`);
     const grads = rule({ node, e, inputs: [...inputs], outputs: [...outs], gradOut, needs, consumers, producer: (t) => producer.get(t), gradOf: (t) => (relevant(t) ? gradOf(t) : null) });

@@ -54,6 +54,12 @@ export class Emitter {
     return this.note(out, dims, dataType);
   }
 
+  /** A node with several outputs, each with its static shape and dtype. */
+  opMulti(opType: string, inputs: string[], attrs: Attrs, outs: { dims: number[]; dataType: number }[], base?: string): string[] {
+    const names = this.b.nodeMulti(opType, inputs, attrs, { name: `grad_${base ?? opType}`, outputs: outs.length });
+    return names.map((n, i) => this.note(n, outs[i].dims, outs[i].dataType));
+  }
+
   /** Scalar constant with `like`'s float type. */
   scalar(value: number, like: string): string {
     const dt = this.dtype(like);

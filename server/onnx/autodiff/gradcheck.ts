@@ -5,7 +5,7 @@ import ort from 'onnxruntime-node';
 import { GraphBuilder } from '../builder.ts';
 import type { ModelProto } from '../proto.ts';
 import { createSession } from '../session.ts';
-import { differentiate } from './differentiate.ts';
+import { differentiate, type DifferentiateOptions } from './differentiate.ts';
 
 export interface GradInput {
   shape: number[];
@@ -26,6 +26,8 @@ export interface GradCheckOptions {
   directions?: number;
   /** ORT graph optimisation for both sessions (default 'basic': see README on exactness). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Passed to differentiate. */
+  attention?: DifferentiateOptions['attention'];
 }
 export interface GradCheckResult {
   checks: { input: string; analytic: number; numeric: number; ok: boolean }[];
@@ -77,7 +79,7 @@ export async function gradCheck(build: (b: GraphBuilder) => string, inputs: Reco
   b.output('loss', floatDt, []);
   const model = b.toModel();
   const wrt = Object.entries(inputs).filter(([, i]) => (i.wrt ?? (i.dtype ?? 'float32') !== 'int64')).map(([n]) => n);
-  const gradModel = await differentiate(model, { loss: 'loss', wrt });
+  const gradModel = await differentiate(model, { loss: 'loss', wrt, attention: opts.attention });
   const optimization = opts.optimization ?? 'basic';
   const fwd = await createSession(model, { cache: false, optimization });
   const bwd = await createSession(gradModel, { cache: false, optimization });

@@ -3,7 +3,7 @@
 // applies AdamW.
 import ort from 'onnxruntime-node';
 import type { ModelProto } from '../proto.ts';
-import { differentiate } from '../autodiff/differentiate.ts';
+import { attentionFor, differentiate } from '../autodiff/differentiate.ts';
 import { createSession, type Device, type Session } from '../session.ts';
 import { AdamW, type AdamWOptions } from './adamw.ts';
 import { bakeParameters, liftParameters, type Parameter } from './params.ts';
@@ -38,7 +38,7 @@ export class Trainer {
     const { model: lifted, params } = liftParameters(model, opts.params);
     const shapes: Record<string, readonly number[]> = { ...(opts.inputShapes ?? {}) };
     for (const p of params) shapes[p.name] = p.dims;
-    const gradModel = await differentiate(lifted, { loss: opts.loss, wrt: params.map((p) => p.name), inputShapes: shapes });
+    const gradModel = await differentiate(lifted, { loss: opts.loss, wrt: params.map((p) => p.name), inputShapes: shapes, attention: attentionFor(opts.device ?? 'cpu') });
     const session = await createSession(gradModel, { device: opts.device, threads: opts.threads, cache: false });
     return new Trainer(gradModel, lifted, params, session, new AdamW(params, opts.optimizer), opts);
   }
