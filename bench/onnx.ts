@@ -11,7 +11,7 @@ import { addMseLoss, BENCH_UNET, buildUNet, createSession, differentiate, liftPa
 import { median } from './stats.ts';
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
-const SIZE = 32, SEQ = 16, REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
+const SIZE = 32, SEQ = 16, REPEAT = Number(process.env.BENCH_REPEAT ?? 7);
 const threads = Number(process.env.BENCH_THREADS ?? 0) || undefined;
 
 function setup() {
@@ -28,12 +28,16 @@ function setup() {
   return { model, params, feeds, nParams: values.reduce((a, p) => a + p.data.length, 0) };
 }
 
-/** Child: open one model, time REPEAT runs after a warm-up, print JSON {ms, peak}. */
+// Two warm-up runs: ORT plans its memory pattern on the first run and allocates it on the
+// second (page faults: 3 s forward, 17 s forward+backward on this VM), so the third is warm.
+const WARMUP = 2;
+
+/** Child: open one model, time REPEAT runs after the warm-up, print JSON {ms, peak}. */
 async function child(file: string, fetchGrads: boolean): Promise<void> {
   const { params, feeds } = setup();
   const s = await createSession(loadModel(file), { cache: false, threads, spinning: false });
   const fetches = ['loss', ...(fetchGrads ? params.map((p) => `grad/${p}`) : [])];
-  await s.run(feeds, fetches);
+  for (let i = 0; i < WARMUP; i++) await s.run(feeds, fetches);
   const ts: number[] = [], cpu: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
     const c0 = process.cpuUsage();
@@ -62,8 +66,10 @@ async function pairs(fwdFile: string, gradFile: string): Promise<void> {
     await s.run(feeds, fetches);
     return performance.now() - t0;
   };
-  await time(fwd, ['loss']);
-  await time(bwd, grads);
+  for (let i = 0; i < WARMUP; i++) {
+    await time(fwd, ['loss']);
+    await time(bwd, grads);
+  }
   const ratios: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
     const f = await time(fwd, ['loss']);
@@ -92,7 +98,7 @@ export async function run(): Promise<void> {
     const { ratios } = inChild<{ ratios: number[] }>('--pairs', fwdFile, gradFile);
     const sorted = [...ratios].sort((x, y) => x - y);
     const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
-    console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, self+cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU (${threads ?? os.availableParallelism()} threads, no spinning), median and best of ${REPEAT} after a warm-up`);
+    console.log(`onnx autodiff bench: UNet ${(nParams / 1e6).toFixed(2)} M params, self+cross-attention, ${SIZE}x${SIZE}, batch ${BATCH}, CPU (${threads ?? os.availableParallelism()} threads, no spinning), median and best of ${REPEAT} after ${WARMUP} warm-up runs`);
     console.log(`  graph              ${model.graph!.node!.length} forward + ${grad.graph!.node!.length - model.graph!.node!.length} backward nodes, built in ${(buildMs / 1000).toFixed(1)} s (incl. shape probe)`);
     console.log(`  forward            ${f.ms.toFixed(0)} ms wall, ${f.cpu.toFixed(0)} ms CPU   (peak RSS ${mb(f.peak)})`);
     console.log(`  forward+backward   ${b.ms.toFixed(0)} ms wall, ${b.cpu.toFixed(0)} ms CPU   (peak RSS ${mb(b.peak)})`);
