@@ -11,7 +11,9 @@ import { normal, rng } from './gradcheck.ts';
 const B = 2, S = 8, L = 5;
 
 describe('small UNet (self- and cross-attention)', () => {
-  it('matches finite differences and keeps the forward outputs bit-exact', async () => {
+  // 'auto' keeps this model's small maps on the per-op rules; 'fused' sends every attention,
+  // self and cross, through the fused backward.
+  it.each(['auto', 'fused'] as const)('matches finite differences and keeps the forward outputs bit-exact (attention %s)', async (attention) => {
     const { model: unet, params } = buildUNet({ ...TINY_UNET, batch: B, size: S, seqLen: L });
     const withLoss = addMseLoss(unet, { output: 'out_sample', target: 'target' });
     const { model, params: values } = liftParameters(withLoss, params);
@@ -25,8 +27,9 @@ describe('small UNet (self- and cross-attention)', () => {
     for (const p of values) { data[p.name] = p.data; dims[p.name] = p.dims; }
     const feeds = (over: Record<string, Float32Array> = {}) => Object.fromEntries(Object.keys(data).map((k) => [k, new ort.Tensor('float32', over[k] ?? data[k], dims[k])]));
     const wrt = [...params, 'sample', 'encoder_hidden_states'];
-    const grad = await differentiate(model, { loss: 'loss', wrt });
+    const grad = await differentiate(model, { loss: 'loss', wrt, attention });
     expect(grad.graph!.node!.some((n) => n.domain && n.domain !== 'ai.onnx')).toBe(false);
+    expect(grad.graph!.node!.filter((n) => n.opType === 'Scan').length).toBe(attention === 'fused' ? 14 : 0);
 
     const optimization = (process.env.GRAD_OPT ?? 'basic') as 'basic';
     const fwd = await createSession(model, { cache: false, optimization });
