@@ -3,7 +3,7 @@ export { LoadedModel, checkDevice, type LoadModelOptions, type ModelConfig, type
 export { PARTS, PART_IO, ModelLayoutError, readLayout, checkPartIo, type PartName, type ModelLayout, type IoSpec } from './layout.ts';
 export { modelContentHash, type HashOptions } from './content-hash.ts';
 export { readPartIo, graphIo, type PartIo, type DeclaredValue } from './part-io.ts';
-export { PartRunner, type FloatTensor } from './run-part.ts';
+export { PartRunner, timestepsOfType, type FloatTensor } from './run-part.ts';
 export { withOverrides, overridesDigest, type SessionRequest } from './sessions.ts';
 export { toHalfBits, fromHalfBits, float32ToHalf, halfToFloat32 } from '../../onnx/float16.ts';
 export { listModels, DEFAULT_MODEL } from './list.ts';

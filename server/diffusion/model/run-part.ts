@@ -13,6 +13,19 @@ export interface FloatTensor {
 
 type TensorType = ort.Tensor.Type;
 
+/** Timesteps as a 1-D tensor of the given ORT element type; undefined for a type a timestep cannot take. */
+export function timestepsOfType(type: string, ts: readonly number[]): ort.Tensor | undefined {
+  const n = ts.length;
+  switch (type) {
+    case 'float32': return new ort.Tensor('float32', Float32Array.from(ts), [n]);
+    case 'float16': return new ort.Tensor('float16', float32ToHalf(Float32Array.from(ts)), [n]);
+    case 'float64': return new ort.Tensor('float64', Float64Array.from(ts), [n]);
+    case 'int64': return new ort.Tensor('int64', BigInt64Array.from(ts, (t) => BigInt(t)), [n]);
+    case 'int32': return new ort.Tensor('int32', Int32Array.from(ts), [n]);
+    default: return undefined;
+  }
+}
+
 export class PartRunner {
   private readonly types = new Map<string, TensorType>();
   private readonly shapes = new Map<string, readonly (number | string)[]>();
@@ -69,16 +82,10 @@ export class PartRunner {
   /** One UNet timestep per item (training batches draw them independently). */
   timestepsTensor(name: string, ts: readonly number[]): ort.Tensor {
     const type = this.inputType(name);
-    const n = ts.length;
-    if (n > 1 && !this.timestepPerItem(name)) throw new Error(`${this.part}: timestep input ${name} takes one value, not one per item`);
-    switch (type) {
-      case 'float32': return new ort.Tensor('float32', Float32Array.from(ts), [n]);
-      case 'float16': return new ort.Tensor('float16', float32ToHalf(Float32Array.from(ts)), [n]);
-      case 'float64': return new ort.Tensor('float64', Float64Array.from(ts), [n]);
-      case 'int64': return new ort.Tensor('int64', BigInt64Array.from(ts, (t) => BigInt(t)), [n]);
-      case 'int32': return new ort.Tensor('int32', Int32Array.from(ts), [n]);
-      default: throw new Error(`${this.part}: timestep input ${name} has unsupported type ${type}`);
-    }
+    if (ts.length > 1 && !this.timestepPerItem(name)) throw new Error(`${this.part}: timestep input ${name} takes one value, not one per item`);
+    const t = timestepsOfType(type, ts);
+    if (!t) throw new Error(`${this.part}: timestep input ${name} has unsupported type ${type}`);
+    return t;
   }
 
   /** Runs the part; returns its first PART_IO output as float32. `quiet`: ORT logs nothing (probes expected to fail). */

@@ -4,10 +4,10 @@
 // k draws exactly what the uninterrupted run drew. AdamW has three learning rates (UNet matrix
 // shifts at lr, the text encoder's at lrTextEncoder, 1-D norm-scale shifts at lr1d) and clips
 // the global gradient norm.
-import { AdamW, attentionFor, createSession, loadModel, ort, type AdamWOptions, type Parameter, type Session } from '../../onnx/index.ts';
+import { AdamW, attentionFor, createSession, dtypeOf, loadModel, ort, type AdamWOptions, type Parameter, type Session } from '../../onnx/index.ts';
 import { stackImages, type RgbImage } from '../../image/index.ts';
 import type { SvdValue } from '../../spectral/index.ts';
-import { float32ToHalf, type LoadedModel } from '../model/index.ts';
+import { float32ToHalf, timestepsOfType, type LoadedModel } from '../model/index.ts';
 import { encodeImage } from '../pipeline/index.ts';
 import { Rng } from '../rng.ts';
 import { BaseTargets } from './base-targets.ts';
@@ -228,7 +228,7 @@ export class ShiftTrainer {
     const g = this.graph;
     const feeds: Record<string, ort.Tensor> = {
       [g.sample]: new ort.Tensor('float32', noisy, latents.shape),
-      [g.timestep.name]: timestepTensor(g.timestep.elemType, ts),
+      [g.timestep.name]: timestepsOfType(dtypeOf(g.timestep.elemType), ts) ?? new ort.Tensor('float32', Float32Array.from(ts), [N]),
       [TARGET]: new ort.Tensor('float32', target, latents.shape),
       [WEIGHTS]: new ort.Tensor('float32', Float32Array.from(items.map((i) => i.weight)), [N]),
       [g.text.name]: await this.textFeed(items.map((i) => i.prompt)),
@@ -318,17 +318,6 @@ export class ShiftTrainer {
       for (let i = 0; i < mask.length; i++) mask[i] *= scale;
     }
     return mask;
-  }
-}
-
-function timestepTensor(elemType: number, ts: number[]): ort.Tensor {
-  const n = ts.length;
-  switch (elemType) {
-    case 7: return new ort.Tensor('int64', BigInt64Array.from(ts, (t) => BigInt(t)), [n]);
-    case 6: return new ort.Tensor('int32', Int32Array.from(ts), [n]);
-    case 10: return new ort.Tensor('float16', float32ToHalf(ts), [n]);
-    case 11: return new ort.Tensor('float64', Float64Array.from(ts), [n]);
-    default: return new ort.Tensor('float32', Float32Array.from(ts), [n]);
   }
 }
 

@@ -5,6 +5,7 @@
 import { GraphAttr } from '../../builder.ts';
 import { DataType, type NodeProto } from '../../proto.ts';
 import type { Emitter } from '../emitter.ts';
+import { shiftFactors } from '../rules/norm.ts';
 
 /**
  * Fewest elements of one head's map (256 KiB of float32) for the fused path to pay on CPU. On
@@ -90,12 +91,9 @@ export function attentionBackward(e: Emitter, m: AttentionMatch, dO: string, nee
   // this head's P is fresh in cache.
   if (needs.v) ret('v', body.node('MatMul', [arg(e.transpose(dO, swap), [dv, sq]), pi]), [dv, sk]);
   if (needs.a || needs.b) {
-    // dS = P ⊙ (dP − r), r = rowsum(dO ⊙ O): [dO, −r] · [V, 1]ᵀ gives dP − r in one product.
-    const rs = e.reduceSum(e.mul(dO, m.o), [-1], true);
-    const lhs = arg(e.concat([dO, e.neg(rs)], r - 1), [sq, dv + 1]);
-    const v1 = e.concat([m.v, e.expand(e.scalar(1, m.v), [...sv.slice(0, -1), 1])], r - 1);
-    const rhs = arg(e.transpose(v1, swap), [dv + 1, sk]);
-    const ds = body.node('Mul', [pi, body.node('MatMul', [lhs, rhs])]);
+    // dS = P ⊙ (dP − r), r = rowsum(dO ⊙ O), with dP − r from one product (see shiftFactors).
+    const f = shiftFactors(e, dO, e.reduceSum(e.mul(dO, m.o), [-1], true), m.v);
+    const ds = body.node('Mul', [pi, body.node('MatMul', [arg(f.lhs, [sq, dv + 1]), arg(f.rhsT, [dv + 1, sk])])]);
     if (needs.a) ret('a', body.node('MatMul', [ds, arg(e.transpose(m.b, swap), [sk, d])]), [sq, d]);
     if (needs.b) ret('b', body.node('MatMul', [arg(e.transpose(m.a, swap), [d, sq]), ds]), [d, sk]);
   }

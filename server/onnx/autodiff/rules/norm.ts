@@ -20,12 +20,8 @@ export const Softmax: GradRule = ({ e, node, outputs: [y], gradOut: [g], consume
       const v = cons[0].input![1];
       const sv = e.shape(v);
       if (sv.length === r && sv.slice(0, -2).every((d, i) => d === sy[i])) {
-        // g − rs = [dO, −rs] · [V, 1]ᵀ: one GEMM yields the shifted gradient, no N×M pass.
-        const a = e.concat([dO, e.neg(rs)], r - 1);
-        const v1 = e.concat([v, e.expand(e.scalar(1, v), [...sv.slice(0, -1), 1])], r - 1);
-        const perm = [...sv.slice(0, -2).map((_, i) => i), r - 1, r - 2];
-        const shifted = e.op('MatMul', [a, e.transpose(v1, perm)], {}, sy, e.dtype(y));
-        return [e.mul(y, shifted)];
+        const { lhs, rhsT } = shiftFactors(e, dO, rs, v);
+        return [e.mul(y, e.op('MatMul', [lhs, rhsT], {}, sy, e.dtype(y)))];
       }
       return [e.mul(y, e.sub(g!, rs))];
     }
@@ -33,6 +29,18 @@ export const Softmax: GradRule = ({ e, node, outputs: [y], gradOut: [g], consume
   const gy = e.mul(g!, y);
   return [e.sub(gy, e.mul(y, e.reduceSum(gy, [axis], true)))];
 };
+/**
+ * For P = softmax(S) read only by O = P·V: g − rs = [dO, −rs] · [V, 1]ᵀ, with rs = rowsum(dO ⊙ O),
+ * so one GEMM of these two factors yields the shifted gradient, with no pass over the N×M map.
+ * Returns [dO, −rs] and [V, 1]ᵀ (batch dims first, as V's).
+ */
+export function shiftFactors(e: Emitter, dO: string, rs: string, v: string): { lhs: string; rhsT: string } {
+  const sv = e.shape(v), r = sv.length;
+  const lhs = e.concat([dO, e.neg(rs)], r - 1);
+  const v1 = e.concat([v, e.expand(e.scalar(1, v), [...sv.slice(0, -1), 1])], r - 1);
+  return { lhs, rhsT: e.transpose(v1, [...sv.slice(0, -2).map((_, i) => i), r - 1, r - 2]) };
+}
+
 export const LogSoftmax: GradRule = ({ e, node, outputs: [y], gradOut: [g] }) => {
   const axis = attrInt(node, 'axis', -1);
   return [e.sub(g!, e.mul(e.un('Exp', y), e.reduceSum(g!, [axis], true)))];
