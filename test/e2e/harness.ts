@@ -1,5 +1,5 @@
 // Shared pieces of the browser tests and the client benchmark: the real server on port 0
-// with a temporary data folder, and Debian's Chromium driven by playwright-core.
+// with a temporary data folder, and Chromium driven by playwright-core.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,8 +62,19 @@ export async function startServer(opts: { dataDir?: string; port?: number } = {}
   };
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+/**
+ * The browser to drive: `CHROMIUM_PATH` when set, else the Chromium binary that the
+ * `@sparticuz/chromium` npm package carries (unpacked to the temp folder on first use), so
+ * `npm install` alone brings everything the browser tests need — no system package, no download.
+ */
+export async function chromiumPath(): Promise<string> {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  const { default: packaged } = await import('@sparticuz/chromium');
+  return packaged.executablePath();
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: await chromiumPath(), args: CHROMIUM_ARGS });
 }
 
 function newestMtime(path: string): number {
