@@ -253,6 +253,44 @@ describe('validatePrompt', () => {
     }
   });
 
+  it('answers a long cycle in linear size, naming its length and what depends on it', async () => {
+    // Regression: each of the n members used to name all n members (a 5,000-node cycle: an
+    // answer of over 500 MB, seconds of blocked server).
+    const n = 20_000;
+    const p: P = {};
+    for (let i = 1; i <= n; i++) p[i] = { class_type: 'Add', inputs: { a: [String((i % n) + 1), 0], b: ['0', 0] } };
+    p['0'] = { class_type: 'Const', inputs: { value: 1 } };
+    p[n + 1] = { class_type: 'Show', inputs: { n: ['1', 0] } };
+    p[n + 2] = { class_type: 'Show', inputs: { n: ['0', 0] } };
+    const r = await validate(p);
+    expect(r.ok).toBe(true);
+    expect(r.outputs).toEqual([String(n + 2)]);
+    expect(Object.keys(r.node_errors)).toHaveLength(n);
+    expect(JSON.stringify(r).length).toBeLessThan(400 * n);
+    const e = r.node_errors['5'].errors[0];
+    expect(e.type).toBe('dependency_cycle');
+    expect(e.message).toContain('#1, #2, #3');
+    expect(e.message).toContain(`(${n} nodes)`);
+    expect(e.extra_info.cycle_length).toBe(n);
+    expect((e.extra_info.cycle as string[]).length).toBeLessThan(10);
+    expect(r.node_errors['5'].dependent_outputs).toEqual([String(n + 1)]);
+  });
+
+  it('lists the outputs behind a failing node through a cycle and a chain', async () => {
+    const p: P = {
+      ...base(),
+      '5': { class_type: 'Add', inputs: { a: ['1', 0] } }, // missing b
+      '6': { class_type: 'Add', inputs: { a: ['5', 0], b: ['7', 0] } },
+      '7': { class_type: 'Add', inputs: { a: ['6', 0], b: ['1', 0] } },
+      '8': { class_type: 'Show', inputs: { n: ['7', 0] } },
+      '9': { class_type: 'Show', inputs: { n: ['5', 0] } },
+    };
+    const r = await validate(p);
+    expect(r.node_errors['5'].dependent_outputs).toEqual(['8', '9']);
+    expect(r.node_errors['6'].dependent_outputs).toEqual(['8']);
+    expect(r.node_errors['7'].dependent_outputs).toEqual(['8']);
+  });
+
   it("reports a definition's validate() messages", async () => {
     const p: P = { ...base(), '5': { class_type: 'Checked', inputs: { name: 'bad.png', n: ['3', 0] } }, '6': { class_type: 'Show', inputs: { n: ['5', 0] } } };
     const r = await validate(p);

@@ -4,7 +4,7 @@
 import type { ApiPrompt, ComboInput, FloatInput, InputSpec, IntInput, NodeDefinition, OptionsEnv } from '../../nodes/define.ts';
 import { isWidgetType } from '../../nodes/define.ts';
 import type { NodeRegistry } from '../../nodes/registry.ts';
-import { ancestors, asLink, compareIds, planExecution } from './plan.ts';
+import { asLink, compareIds, planExecution, type InEdge } from './plan.ts';
 import { OptionsResolver } from './options.ts';
 import { nodeLabel, summarizeValue } from './describe.ts';
 
@@ -78,20 +78,26 @@ export async function validatePrompt(prompt: unknown, registry: NodeRegistry, en
   const own = new Map<string, NodeError[]>();
   for (const cycle of plan.cycles) {
     const members = new Set(cycle);
+    // One shortened listing per cycle: naming all n members in each of the n messages made the
+    // answer to one n-node cycle n² long (a 5,000-node cycle held the server for seconds).
+    const shown = cycle.slice(0, CYCLE_IDS_SHOWN);
+    const path = shown.map((c) => `#${c}`).join(', ') + (cycle.length > shown.length ? `, … (${cycle.length} nodes)` : '');
     for (const id of cycle) {
       const edge = plan.edges.get(id)!.find((e) => members.has(e.source))!;
-      const path = cycle.map((c) => `#${c}`).join(', ');
       push(own, id, {
         type: 'dependency_cycle',
         message: `${nodeLabel(id, p[id].class_type)}: input "${edge.input}" is part of a dependency cycle between nodes ${path}`,
         details: `${edge.input}: cycle ${path}`,
-        extra_info: { input_name: edge.input, cycle },
+        extra_info: { input_name: edge.input, cycle: shown, cycle_length: cycle.length },
       });
     }
   }
+  let checked = 0;
   for (const id of plan.edges.keys()) {
     const errors = await checkNode(id, p, defs, resolver, env);
     for (const e of errors) push(own, id, e);
+    // Validation runs on the server's only thread: let other requests in now and then.
+    if (++checked % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
   }
 
   // A node is valid when it has no errors of its own and everything it reads from is valid.
@@ -104,13 +110,9 @@ export async function validatePrompt(prompt: unknown, registry: NodeRegistry, en
 
   const node_errors: Record<string, NodeErrors> = {};
   if (own.size > 0) {
-    const ancestry = outputIds.map((o) => [o, ancestors(p, [o])] as const);
+    const dependents = dependentOutputs(plan.edges, plan.cycles, new Set(outputIds), own.keys());
     for (const id of [...own.keys()].sort(compareIds)) {
-      node_errors[id] = {
-        errors: own.get(id)!,
-        dependent_outputs: ancestry.filter(([, anc]) => anc.has(id)).map(([o]) => o),
-        class_type: p[id].class_type,
-      };
+      node_errors[id] = { errors: own.get(id)!, dependent_outputs: dependents.get(id)!, class_type: p[id].class_type };
     }
   }
   if (good.length === 0) {
@@ -123,6 +125,63 @@ export async function validatePrompt(prompt: unknown, registry: NodeRegistry, en
     };
   }
   return { ok: true, node_errors, outputs: good };
+}
+
+/** Nodes checked between two chances for the server to answer other requests. */
+const YIELD_EVERY = 256;
+
+/** Cycle members named in a dependency_cycle message; longer cycles are shortened with their length. */
+const CYCLE_IDS_SHOWN = 8;
+
+/**
+ * For each failing node, the output nodes that read from it (directly or not), in id order.
+ * Members of one cycle reach the same outputs, so the walk treats each cycle as one node and
+ * remembers what each node reaches: a long cycle or many unrelated failing outputs cost linear
+ * time (checking every output's ancestry for every failing node was quadratic).
+ */
+function dependentOutputs(edges: Map<string, InEdge[]>, cycles: string[][], outputs: Set<string>, failing: Iterable<string>): Map<string, string[]> {
+  const rep = new Map<string, string>();
+  const members = new Map<string, string[]>();
+  for (const c of cycles) {
+    members.set(c[0], c);
+    for (const id of c) rep.set(id, c[0]);
+  }
+  const repOf = (id: string) => rep.get(id) ?? id;
+  const readers = new Map<string, Set<string>>();
+  for (const [id, es] of edges) {
+    for (const e of es) {
+      const from = repOf(e.source);
+      const to = repOf(id);
+      if (from === to) continue;
+      let r = readers.get(from);
+      if (!r) readers.set(from, (r = new Set()));
+      r.add(to);
+    }
+  }
+  const reached = new Map<string, Set<string>>();
+  const walk = (start: string): Set<string> => {
+    // Iterative post-order over a DAG (cycles collapsed): a node's outputs, then its readers'.
+    const stack: { id: string; next: string[] }[] = [{ id: start, next: [...(readers.get(start) ?? [])] }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const r = top.next.pop();
+      if (r !== undefined) {
+        if (!reached.has(r)) stack.push({ id: r, next: [...(readers.get(r) ?? [])] });
+        continue;
+      }
+      stack.pop();
+      const found = new Set((members.get(top.id) ?? [top.id]).filter((id) => outputs.has(id)));
+      for (const reader of readers.get(top.id) ?? []) for (const o of reached.get(reader)!) found.add(o);
+      reached.set(top.id, found);
+    }
+    return reached.get(start)!;
+  };
+  const result = new Map<string, string[]>();
+  for (const id of failing) {
+    const r = repOf(id);
+    result.set(id, [...(reached.get(r) ?? walk(r))].sort(compareIds));
+  }
+  return result;
 }
 
 function fail(error: PromptError, node_errors: Record<string, NodeErrors> = {}): ValidationResult {
