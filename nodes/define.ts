@@ -132,8 +132,10 @@ export interface Runtime {
 export interface ProgressExtra {
   /** Training nodes report their loss. */
   loss?: number;
-  /** A PNG preview (sent to clients as a binary frame). */
+  /** A PNG preview (sent to clients as a binary frame; may be skipped for a slow client). */
   preview?: Uint8Array;
+  /** A PNG output sent to the prompt's client in the preview frame layout, never throttled or dropped (SaveImageWebsocket). */
+  image?: Uint8Array;
 }
 
 export interface NodeContext {

@@ -7,8 +7,12 @@ export type EngineEvent =
   | { type: 'execution_cached'; data: { prompt_id: string; nodes: string[]; timestamp: number } }
   | { type: 'executing'; data: { prompt_id: string; node: string | null; display_node?: string } }
   | { type: 'progress'; data: { prompt_id: string; node: string; value: number; max: number; loss?: number } }
-  /** A preview image for the running node; sent to clients as a binary frame. */
+  /** A preview image for the running node; sent to clients as a binary frame (dropped for a client far behind). */
   | { type: 'preview'; data: { prompt_id: string; node: string; png: Uint8Array } }
+  /** An output image sent over the socket (ComfyUI's SaveImageWebsocket): the same frame as a preview, never dropped. */
+  | { type: 'image'; data: { prompt_id: string; node: string; png: Uint8Array } }
+  /** Every node's state so far (ComfyUI's progress_state), sent after each change. */
+  | { type: 'progress_state'; data: { prompt_id: string; nodes: Record<string, NodeProgressState> } }
   | { type: 'executed'; data: { prompt_id: string; node: string; display_node?: string; output: UiOutput } }
   | { type: 'execution_error'; data: ExecutionErrorData }
   | { type: 'execution_interrupted'; data: { prompt_id: string; node_id: string; node_type: string; executed: string[]; timestamp: number } }
@@ -22,10 +26,22 @@ export interface ExecutionErrorData {
   exception_message: string;
   exception_type: string;
   traceback: string[];
-  /** A short description of each input the node received (shapes, not tensors). */
-  current_inputs: Record<string, string>;
-  current_outputs: Record<string, string>;
+  /** Each input the node received, as ComfyUI formats them: a list of one short description (shapes, not tensors). */
+  current_inputs: Record<string, string[]>;
+  /** The nodes whose outputs were available when it failed (run or cached), as ComfyUI lists them. */
+  current_outputs: string[];
   timestamp: number;
 }
 
 export type ExecutionStatus = 'success' | 'error' | 'interrupted';
+
+export interface NodeProgressState {
+  value: number;
+  max: number;
+  state: 'pending' | 'running' | 'finished' | 'error';
+  node_id: string;
+  prompt_id: string;
+  display_node_id: string;
+  parent_node_id: string | null;
+  real_node_id: string;
+}

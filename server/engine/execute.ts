@@ -232,6 +232,7 @@ async function runNode(
         if (extra?.loss !== undefined) data.loss = extra.loss;
         emit({ type: 'progress', data });
       }
+      if (extra?.image) emit({ type: 'image', data: { prompt_id: promptId, node: id, png: extra.image } });
       if (extra?.preview && (final || now - lastPreview >= PROGRESS_INTERVAL_MS)) {
         lastPreview = now;
         emit({ type: 'preview', data: { prompt_id: promptId, node: id, png: extra.preview } });
@@ -264,8 +265,8 @@ async function runNode(
 function errorData(promptId: string, f: NodeFailure, executed: string[]): ExecutionErrorData {
   const e = f.error;
   const isErr = e instanceof Error;
-  const current_inputs: Record<string, string> = {};
-  for (const k in f.inputs) current_inputs[k] = summarizeValue(f.inputs[k]);
+  const current_inputs: Record<string, string[]> = {};
+  for (const k in f.inputs) current_inputs[k] = [summarizeValue(f.inputs[k])];
   return {
     prompt_id: promptId,
     node_id: f.nodeId,
@@ -275,7 +276,7 @@ function errorData(promptId: string, f: NodeFailure, executed: string[]): Execut
     exception_type: isErr ? e.name || e.constructor.name : typeof e,
     traceback: isErr && e.stack ? e.stack.split('\n') : [],
     current_inputs,
-    current_outputs: {},
+    current_outputs: executed,
     timestamp: Date.now(),
   };
 }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiPrompt } from '../../nodes/define.ts';
 import type { EngineEvent } from './events.ts';
+import { ProgressStateTracker } from './progress-state.ts';
 import type { HistoryEntry, HistoryStore } from './history-store.ts';
 import { isSafeKey } from './json-dir.ts';
 import { compareItems, type QueueItem, type QueueStore } from './queue-store.ts';
@@ -36,7 +37,18 @@ export interface EnqueueRequest {
   front?: boolean;
   number?: number;
   promptId?: string;
+  /**
+   * The prompt does not start before this settles (at most HOLD_LIMIT_MS): the HTTP layer
+   * passes "the answer to this POST /prompt is sent", so the client knows the prompt id before
+   * any of its events arrive (ComfyUI's order; SDKs drop events of ids they do not know yet).
+   */
+  startAfter?: Promise<unknown>;
 }
+
+const HOLD_LIMIT_MS = 5_000;
+
+/** How a prompt ends: exactly one of these. */
+const OUTCOMES = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
 
 /** History records these events, as ComfyUI does. */
 const RECORDED = new Set(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
@@ -47,6 +59,8 @@ export class PromptQueue {
   private counter = 0;
   private closing = false;
   private idleWaiters: Array<() => void> = [];
+  /** Queued prompts that may not start yet (see EnqueueRequest.startAfter). */
+  private readonly holds = new Set<string>();
 
   private constructor(private readonly deps: PromptQueueDeps) {}
 
@@ -100,6 +114,16 @@ export class PromptQueue {
     if (req.clientId !== undefined) extraData.client_id = req.clientId;
     const item: QueueItem = { number, promptId, prompt: req.prompt, extraData, outputs: req.outputs, clientId: req.clientId };
     await this.deps.queueStore.put(item);
+    if (req.startAfter) {
+      this.holds.add(promptId);
+      const limit = new Promise((r) => setTimeout(r, HOLD_LIMIT_MS).unref());
+      void Promise.race([req.startAfter, limit])
+        .catch(() => undefined)
+        .then(() => {
+          this.holds.delete(promptId);
+          this.pump();
+        });
+    }
     this.pending.push(item);
     this.pending.sort(compareItems);
     this.deps.onChange();
@@ -148,11 +172,14 @@ export class PromptQueue {
     if (this.running || this.closing) {
       return;
     }
-    const next = this.pending.shift();
+    const next = this.pending[0];
     if (!next) {
       for (const w of this.idleWaiters.splice(0)) w();
       return;
     }
+    // Held at the head: the hold's end pumps again (a later prompt does not jump ahead).
+    if (this.holds.has(next.promptId)) return;
+    this.pending.shift();
     this.running = next;
     this.deps.onChange();
     void this.execute(next)
@@ -168,9 +195,17 @@ export class PromptQueue {
 
   private async execute(item: QueueItem): Promise<void> {
     const messages: Array<[string, unknown]> = [];
+    const send = (event: EngineEvent) => this.deps.onEvent(event, item.clientId);
+    const progress = new ProgressStateTracker(item.promptId);
+    // The prompt's ending (its outcome, then `executing` null) goes out only once its history
+    // entry exists, so a client that asks /history on either event finds it (ComfyUI's order).
+    const ending: EngineEvent[] = [];
     const emit = (event: EngineEvent) => {
       if (RECORDED.has(event.type)) messages.push([event.type, event.data]);
-      this.deps.onEvent(event, item.clientId);
+      const state = progress.next(event);
+      if (state) send(state);
+      if (OUTCOMES.has(event.type) || (event.type === 'executing' && event.data.node === null)) ending.push(event);
+      else send(event);
     };
     const result = await this.deps.runner.run(
       { promptId: item.promptId, prompt: item.prompt, extraData: item.extraData, outputs: item.outputs },
@@ -187,6 +222,7 @@ export class PromptQueue {
     // History shows it (in memory at once) as the queue stops showing it running.
     const recorded = this.deps.history.add(item.promptId, entry);
     this.running = undefined;
+    for (const e of ending.sort((a, b) => Number(a.type === 'executing') - Number(b.type === 'executing'))) send(e);
     this.deps.onChange();
     await recorded;
     await this.deps.queueStore.remove(item.promptId);

@@ -222,7 +222,7 @@ export class WorkerHost {
       exception_type: 'WorkerDied',
       traceback: [],
       current_inputs: {},
-      current_outputs: {},
+      current_outputs: [...job.cached, ...job.executed],
       timestamp: Date.now(),
     };
     job.emit({ type: 'execution_error', data: error });

@@ -15,6 +15,7 @@ import { createApp } from './app.ts';
 import type { AppContext } from './context.ts';
 import type { EngineEvent } from '../engine/events.ts';
 import { WsHub } from './ws-hub.ts';
+import { serverFeatures } from './features.ts';
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8188 */
@@ -60,8 +61,12 @@ export async function createServer(opts: Partial<ServerOptions> & { dataDir: str
   });
 
   const guardOpts = { host, authToken: opts.authToken };
-  hub = new WsHub(guardOpts, () => queue.remaining, () =>
-    executing && queue.runningItem?.promptId === (executing.event.data as { prompt_id: string }).prompt_id ? executing : undefined,
+  const uploadLimitBytes = opts.uploadLimitBytes ?? DEFAULTS.uploadLimitBytes;
+  hub = new WsHub(
+    guardOpts,
+    () => queue.remaining,
+    () => (executing && queue.runningItem?.promptId === (executing.event.data as { prompt_id: string }).prompt_id ? executing : undefined),
+    () => serverFeatures(uploadLimitBytes),
   );
   const ctx: AppContext = {
     registry,
@@ -70,7 +75,7 @@ export async function createServer(opts: Partial<ServerOptions> & { dataDir: str
     queue,
     interrupt: (id) => queue.interrupt(id),
     device,
-    uploadLimitBytes: opts.uploadLimitBytes ?? DEFAULTS.uploadLimitBytes,
+    uploadLimitBytes,
     historyLimit: opts.historyLimit ?? DEFAULTS.historyLimit,
   };
   const http = createHttpServer(createApp(ctx, guardOpts));

@@ -37,6 +37,8 @@ export class WsHub {
     private readonly queueRemaining: () => number,
     /** The running prompt's latest `executing` event and its client, for sockets that (re)connect mid-prompt. */
     private readonly nowExecuting: () => { event: EngineEvent; clientId: string | undefined } | undefined = () => undefined,
+    /** The server's feature flags, the answer to a client's `feature_flags` message. */
+    private readonly features: () => Record<string, unknown> = () => ({}),
   ) {}
 
   attach(server: Server): void {
@@ -66,7 +68,10 @@ export class WsHub {
       if (s?.size === 0) this.clients.delete(clientId);
     });
     ws.on('error', () => ws.terminate());
-    // Clients only listen; anything they send is ignored.
+    // Clients mostly listen; the one message read is ComfyUI's `feature_flags` handshake.
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary && isFeatureFlags(data.toString())) this.sendJson(ws, { type: 'feature_flags', data: this.features() });
+    });
     this.sendJson(ws, { type: 'status', data: { status: { exec_info: { queue_remaining: this.queueRemaining() } }, sid: clientId } });
     // A page reloaded mid-prompt learns which node is running (as ComfyUI does for its own sid).
     const now = this.nowExecuting();
@@ -79,16 +84,22 @@ export class WsHub {
     for (const ws of this.wss.clients) this.sendJson(ws, msg);
   }
 
-  /** An engine event: to its client when the prompt named one, else to all. */
+  /**
+   * An engine event, to the sockets of the prompt's client. A prompt queued without a client_id
+   * has no audience (ComfyUI's rule), except `execution_interrupted`, which ComfyUI broadcasts.
+   */
   sendEvent(event: EngineEvent, clientId: string | undefined): void {
-    const targets = clientId === undefined ? [...this.wss.clients] : [...(this.clients.get(clientId) ?? [])];
-    if (event.type === 'preview') {
+    const targets =
+      clientId !== undefined ? [...(this.clients.get(clientId) ?? [])] : event.type === 'execution_interrupted' ? [...this.wss.clients] : [];
+    if (event.type === 'preview' || event.type === 'image') {
       const png = event.data.png;
       const frame = Buffer.alloc(8 + png.byteLength);
       frame.writeUInt32BE(PREVIEW_EVENT, 0);
       frame.writeUInt32BE(PNG_IMAGE, 4);
       frame.set(png, 8);
-      for (const ws of targets) if (ws.readyState === ws.OPEN && ws.bufferedAmount < PREVIEW_BACKLOG_BYTES) ws.send(frame);
+      // A preview may be skipped for a slow client; an image a node sends is its output.
+      const droppable = event.type === 'preview';
+      for (const ws of targets) if (ws.readyState === ws.OPEN && !(droppable && ws.bufferedAmount >= PREVIEW_BACKLOG_BYTES)) ws.send(frame);
       return;
     }
     for (const ws of targets) this.sendJson(ws, event);
@@ -107,4 +118,12 @@ export class WsHub {
 
 function reject(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+}
+
+function isFeatureFlags(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { type?: unknown } | null)?.type === 'feature_flags';
+  } catch {
+    return false;
+  }
 }

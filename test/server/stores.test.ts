@@ -111,6 +111,57 @@ describe('PromptQueue', () => {
     await expect(q.enqueue({ prompt: chain(1), outputs: ['3'], promptId: a.promptId })).rejects.toThrow(/already used/);
   });
 
+  it('starts a held prompt only once its hold ends (its POST answer is sent), keeping queue order', async () => {
+    const runner = new FakeRunner();
+    const { q, events } = await openQueue(tempDir(), runner);
+    let answered!: () => void;
+    const a = await q.enqueue({ prompt: chain(1), outputs: ['3'], clientId: 'sdk', startAfter: new Promise<void>((r) => (answered = r)) });
+    const b = await q.enqueue({ prompt: chain(2), outputs: ['3'] });
+    await new Promise((r) => setTimeout(r, 50));
+    // Nothing ran and no event went out, and the later prompt did not jump ahead.
+    expect(runner.started).toEqual([]);
+    expect(events).toEqual([]);
+    expect(q.pendingItems.map((i) => i.promptId)).toEqual([a.promptId, b.promptId]);
+    answered();
+    await until(() => runner.started.length === 1);
+    expect(runner.started[0].promptId).toBe(a.promptId);
+    runner.finish(a.promptId);
+    await until(() => runner.started.length === 2);
+    runner.finish(b.promptId);
+    await q.idle();
+  });
+
+  it('sends a prompt\'s outcome, then executing null, only after its history entry exists', async () => {
+    const dir = tempDir();
+    const seen: Array<[string, boolean]> = [];
+    let q!: PromptQueue;
+    const runner: PromptRunner = {
+      async run(req, emit) {
+        emit({ type: 'execution_start', data: { prompt_id: req.promptId, timestamp: 1 } });
+        emit({ type: 'executing', data: { prompt_id: req.promptId, node: null } });
+        emit({ type: 'execution_success', data: { prompt_id: req.promptId, timestamp: 2 } });
+        return { status: 'success', outputs: {}, executed: [], cached: [] };
+      },
+      interrupt: () => false,
+    };
+    q = await PromptQueue.open({
+      queueStore: new QueueStore(join(dir, 'queue')),
+      history: new HistoryStore(join(dir, 'history'), 100),
+      runner,
+      onEvent: (e) => {
+        if (e.type !== 'progress_state') seen.push([e.type, q.history.has((e.data as { prompt_id: string }).prompt_id)]);
+      },
+      onChange: () => {},
+    });
+    await q.enqueue({ prompt: chain(1), outputs: ['3'] });
+    await q.idle();
+    expect(seen).toEqual([
+      ['execution_start', false],
+      ['execution_success', true],
+      ['executing', true],
+    ]);
+  });
+
   it('after a stop mid-prompt, the running prompt runs again first and numbering continues', async () => {
     const dir = tempDir();
     const runner = new FakeRunner();
