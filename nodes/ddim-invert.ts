@@ -3,7 +3,7 @@
 // ascending timesteps, step t moves the latent from level t − T//n to t using the UNet at t.
 import { defineNode } from './define.ts';
 import { overridesForShifts } from './lib/shift-overrides.ts';
-import { encodeImage, invertLatents, previewPng, toNodeError, wantsPreview } from '../server/diffusion/index.ts';
+import { encodeImage, invertLatents, MAX_STEPS, previewPng, toNodeError, wantsPreview } from '../server/diffusion/index.ts';
 
 const NODE = 'DDIMInvert';
 
@@ -20,7 +20,7 @@ export default defineNode({
     image: { type: 'IMAGE', tooltip: 'Its sides must be multiples of the model\'s size step.' },
     prompt: { type: 'STRING', default: 'a red circle', multiline: true, tooltip: 'Describes the image (the target prompt).' },
     negative_prompt: { type: 'STRING', default: '', multiline: true, tooltip: 'Used only when guidance_scale ≠ 1.' },
-    steps: { type: 'INT', default: 50, min: 1, max: 1000, step: 1 },
+    steps: { type: 'INT', default: 50, min: 1, max: MAX_STEPS, step: 1 },
     guidance_scale: { type: 'FLOAT', default: 1, min: 0, max: 30, step: 0.1, tooltip: '1 (no classifier-free guidance) inverts most faithfully.' },
     shift_scale: { type: 'FLOAT', default: 1, min: -10, max: 10, step: 0.05, optional: true, tooltip: 'Scale s of the shifts: W_δ = U·diag(ReLU(σ + s·δ))·Vᵀ.' },
   },

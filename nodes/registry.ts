@@ -44,6 +44,11 @@ export interface ObjectInfo {
   output_name: string[];
   output_is_list: boolean[];
   output_node: boolean;
+  /** ComfyUI's module of the node class; 'nodes' is what it reports for its built-ins. */
+  python_module: string;
+  deprecated: boolean;
+  experimental: boolean;
+  api_node: boolean;
 }
 
 async function describe(def: NodeDefinition, env: OptionsEnv): Promise<ObjectInfo> {
@@ -63,6 +68,10 @@ async function describe(def: NodeDefinition, env: OptionsEnv): Promise<ObjectInf
     output_name: def.outputs.map((o) => o.name),
     output_is_list: def.outputs.map(() => false),
     output_node: def.outputNode === true,
+    python_module: 'nodes',
+    deprecated: false,
+    experimental: false,
+    api_node: false,
   };
 }
 

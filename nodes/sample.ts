@@ -5,7 +5,7 @@
 // seed gives the same latent bytes on every run and machine.
 import { defineNode } from './define.ts';
 import { overridesForShifts } from './lib/shift-overrides.ts';
-import { decodeLatent, previewPng, sampleLatents, toNodeError, wantsPreview } from '../server/diffusion/index.ts';
+import { decodeLatent, MAX_STEPS, previewPng, sampleLatents, toNodeError, wantsPreview } from '../server/diffusion/index.ts';
 
 const NODE = 'Sample';
 const RENAME = { guidance: 'guidance_scale', batch: 'batch_size' };
@@ -24,7 +24,7 @@ export default defineNode({
     latent: { type: 'LATENT', optional: true, tooltip: 'Start latent x_T; when connected, width/height/batch_size are taken from it.' },
     prompt: { type: 'STRING', default: 'a red circle', multiline: true },
     negative_prompt: { type: 'STRING', default: '', multiline: true },
-    steps: { type: 'INT', default: 25, min: 1, max: 1000, step: 1 },
+    steps: { type: 'INT', default: 25, min: 1, max: MAX_STEPS, step: 1 },
     guidance_scale: { type: 'FLOAT', default: 7.5, min: 0, max: 30, step: 0.1, tooltip: 'Classifier-free guidance; 1 runs the prompt only (half the work).' },
     eta: { type: 'FLOAT', default: 0, min: 0, max: 1, step: 0.01, tooltip: 'DDIM η: 0 deterministic, 1 DDPM-like.' },
     seed: { type: 'INT', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, controlAfterGenerate: true },

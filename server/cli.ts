@@ -1,7 +1,7 @@
 // The command line: `svdiff-studio serve` (the HTTP + WebSocket server) and
 // `svdiff-studio run <workflow.json>` (one workflow, in-process, with progress bars).
 import { Command, Option } from 'commander';
-import { bindRefusal, dataDirFromEnv, DEFAULTS, nodesDirFromEnv, parseDevice } from './config.ts';
+import { AUTH_TOKEN_ENV, bindRefusal, ConfigError, dataDirFromEnv, DEFAULTS, nodesDirFromEnv, parseDevice, resolveAuthToken } from './config.ts';
 import { runWorkflowFile } from './cli-run.ts';
 import type { RunningServer } from './http/server.ts';
 
@@ -21,11 +21,20 @@ program
   .option('--port <port>', 'port (0: any free port)', parsePort, DEFAULTS.port)
   .option('--data-dir <dir>', 'data folder (env SVDIFF_DATA_DIR)', dataDirFromEnv())
   .option('--device <device>', 'cpu | cuda | webgpu | auto', parseDevice, DEFAULTS.device)
-  .option('--auth-token <token>', 'require this bearer token on every request (needed off loopback)')
+  .option('--auth-token <token>', `require this bearer token on every request (needed off loopback; shows in ps: prefer --auth-token-file or env ${AUTH_TOKEN_ENV})`)
+  .option('--auth-token-file <path>', 'read the bearer token from this file (trimmed)')
   .option('--models-dir <dir>', 'models folder (env SVDIFF_MODELS_DIR)')
   .addOption(new Option('--nodes-dir <dir>', 'load node definitions from this folder (tests)').hideHelp())
-  .action(async (o: { host: string; port: number; dataDir: string; device: ReturnType<typeof parseDevice>; authToken?: string; modelsDir?: string; nodesDir?: string }) => {
-    const refused = bindRefusal(o.host, o.authToken);
+  .action(async (o: { host: string; port: number; dataDir: string; device: ReturnType<typeof parseDevice>; authToken?: string; authTokenFile?: string; modelsDir?: string; nodesDir?: string }) => {
+    let authToken: string | undefined;
+    try {
+      authToken = resolveAuthToken({ token: o.authToken, file: o.authTokenFile });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      console.error(`svdiff-studio: ${e.message}`);
+      process.exit(2);
+    }
+    const refused = bindRefusal(o.host, authToken);
     if (refused) {
       console.error(`svdiff-studio: ${refused}`);
       process.exit(2);
@@ -47,7 +56,7 @@ program
       port: o.port,
       dataDir: o.dataDir,
       device: o.device,
-      authToken: o.authToken,
+      authToken,
       modelsDir: o.modelsDir,
       nodesDir: o.nodesDir ?? nodesDirFromEnv(),
     });

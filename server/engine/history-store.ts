@@ -1,5 +1,7 @@
 // Finished prompts, in ComfyUI's /history shape, one JSON file each under data/history/.
-// Kept in memory in finishing order; the oldest are dropped past `limit`.
+// Kept in memory in finishing order; the oldest are dropped past `limit` entries or past
+// `maxBytes` of serialized entries (a prompt's extra_data may carry megabytes of workflow:
+// ten 20 MB prompts would otherwise hold 200 MB for good).
 import type { UiOutput } from '../../nodes/define.ts';
 import { JsonDir } from './json-dir.ts';
 import type { QueueTuple } from './queue-store.ts';
@@ -23,14 +25,33 @@ interface Stored {
   entry: HistoryEntry;
 }
 
+/** Default byte budget: 256 MiB of serialized entries in memory (and as much on disk). */
+export const HISTORY_MAX_BYTES = 256 * 1024 * 1024;
+
+function sizeOf(s: Stored): number {
+  return Buffer.byteLength(JSON.stringify(s));
+}
+
 export class HistoryStore {
   private readonly files: JsonDir<Stored>;
   /** Insertion order = finishing order. */
   private readonly entries = new Map<string, Stored>();
+  /** Serialized size of each entry, and their sum, for the byte budget. */
+  private readonly sizes = new Map<string, number>();
+  private totalBytes = 0;
   private seq = 0;
 
-  constructor(dir: string, private readonly limit: number) {
+  /**
+   * `limit`: most entries kept; `maxBytes`: most serialized bytes kept. The newest entry is
+   * always kept, even alone over the budget, so a finished prompt can be looked up.
+   */
+  constructor(dir: string, private readonly limit: number, private readonly maxBytes = HISTORY_MAX_BYTES) {
     this.files = new JsonDir<Stored>(dir);
+  }
+
+  /** Serialized bytes of the entries kept. */
+  get bytes(): number {
+    return this.totalBytes;
   }
 
   async load(): Promise<void> {
@@ -38,7 +59,7 @@ export class HistoryStore {
     all.sort((a, b) => (a.value?.seq ?? 0) - (b.value?.seq ?? 0));
     for (const { key, value } of all) {
       if (!value || typeof value.seq !== 'number' || !value.entry) continue;
-      this.entries.set(key, value);
+      this.track(key, value);
       this.seq = Math.max(this.seq, value.seq);
     }
     await this.evict();
@@ -52,11 +73,14 @@ export class HistoryStore {
     return this.entries.get(id)?.entry;
   }
 
-  /** Oldest first; `maxItems` keeps the newest N (ComfyUI's `max_items`). */
-  list(maxItems?: number, offset = 0): Record<string, HistoryEntry> {
+  /**
+   * Oldest first, as ComfyUI's get_history: `offset` skips that many of the oldest, then at most
+   * `maxItems` follow; `maxItems` without an offset gives the newest N.
+   */
+  list(maxItems?: number, offset?: number): Record<string, HistoryEntry> {
     let keys = [...this.entries.keys()];
-    if (offset > 0) keys = keys.slice(0, Math.max(0, keys.length - offset));
-    if (maxItems !== undefined) keys = keys.slice(Math.max(0, keys.length - maxItems));
+    const start = offset ?? (maxItems === undefined ? 0 : Math.max(0, keys.length - maxItems));
+    keys = keys.slice(start, maxItems === undefined ? undefined : start + maxItems);
     const out: Record<string, HistoryEntry> = {};
     for (const k of keys) out[k] = this.entries.get(k)!.entry;
     return out;
@@ -71,14 +95,14 @@ export class HistoryStore {
 
   async add(id: string, entry: HistoryEntry): Promise<void> {
     const stored = { seq: ++this.seq, entry };
-    this.entries.delete(id);
-    this.entries.set(id, stored);
+    this.untrack(id);
+    this.track(id, stored);
     await this.files.put(id, stored);
     await this.evict();
   }
 
   async delete(ids: string[]): Promise<void> {
-    await Promise.all(ids.filter((id) => this.entries.delete(id)).map((id) => this.files.remove(id)));
+    await Promise.all(ids.filter((id) => this.untrack(id)).map((id) => this.files.remove(id)));
   }
 
   async clear(): Promise<void> {
@@ -89,9 +113,30 @@ export class HistoryStore {
     return this.files.flush();
   }
 
+  private track(id: string, stored: Stored): void {
+    const size = sizeOf(stored);
+    this.entries.set(id, stored);
+    this.sizes.set(id, size);
+    this.totalBytes += size;
+  }
+
+  private untrack(id: string): boolean {
+    this.totalBytes -= this.sizes.get(id) ?? 0;
+    this.sizes.delete(id);
+    return this.entries.delete(id);
+  }
+
+  /** Oldest first, until the count and the byte budget hold (the budget never evicts the newest). */
   private async evict(): Promise<void> {
-    const over = this.entries.size - this.limit;
-    if (over <= 0) return;
-    await this.delete([...this.entries.keys()].slice(0, over));
+    const drop: string[] = [];
+    let count = this.entries.size;
+    let bytes = this.totalBytes;
+    for (const [id, size] of this.sizes) {
+      if (count <= this.limit && (bytes <= this.maxBytes || count <= 1)) break;
+      drop.push(id);
+      count--;
+      bytes -= size;
+    }
+    if (drop.length > 0) await this.delete(drop);
   }
 }

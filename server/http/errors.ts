@@ -24,6 +24,18 @@ export const notFound: RequestHandler = (req, res) => {
   res.status(404).json(errorBody('not_found', `no route for ${req.method} ${req.path}`));
 };
 
+/**
+ * File-system errors that a client-chosen name causes (a name too long, a file where a folder
+ * should be, a folder in the way). Routes map them with better messages where they can; this
+ * is the net: a 4xx, and never the error's own message, which carries the absolute path.
+ */
+const FS_REFUSALS: Record<string, [status: number, message: string]> = {
+  ENAMETOOLONG: [400, 'a file or folder name is too long'],
+  EEXIST: [409, 'a file is in the way of a folder'],
+  ENOTDIR: [409, 'a file is in the way of a folder'],
+  EISDIR: [409, 'a folder is in the way of a file'],
+};
+
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (res.headersSent) {
     res.destroy();
@@ -49,6 +61,13 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
     res.status(status).json(errorBody(e.type ?? e.code ?? 'bad_request', e.message ?? 'bad request'));
     return;
   }
+  const fsRefusal = typeof e.code === 'string' ? FS_REFUSALS[e.code] : undefined;
+  if (fsRefusal) {
+    res.status(fsRefusal[0]).json(errorBody('bad_path', `${fsRefusal[1]} (${e.code})`));
+    return;
+  }
+  // The message of an unexpected error may name absolute paths in the data folder (fs errors
+  // do): it goes to the log, the client gets a generic answer.
   console.error(err);
-  res.status(500).json(errorBody('internal_error', (err as Error)?.message ?? String(err)));
+  res.status(500).json(errorBody('internal_error', 'internal server error (details are in the server log)'));
 };

@@ -1,6 +1,11 @@
 // Uploads must be real images: a worker thread decodes the PNG (pngjs) or JPEG (jpeg-js)
-// fully, within size limits, so a renamed text file or a truncated image is refused before
-// it lands in input/ — and a large decode never stalls the HTTP thread.
+// fully, so a renamed text file or a truncated image is refused before it lands in input/ —
+// and a large decode never stalls the HTTP thread.
+//
+// Decompression bombs are refused from the header, before any decoding: a 500 KB PNG may
+// declare 8000×8000 16-bit RGBA, 1.7 GB and 12 s to decode. And at most
+// MAX_CONCURRENT_DECODES decodes run at once, so parallel uploads queue instead of stacking
+// their memory.
 import { Worker } from 'node:worker_threads';
 
 export interface ImageInfo {
@@ -9,16 +14,126 @@ export interface ImageInfo {
   height: number;
 }
 
-/** Largest image decoded for the check; far above what the models take. */
-const MAX_MEGAPIXELS = 64;
+export interface ImageHeader extends ImageInfo {
+  /** Bits per sample (PNG 1–16, JPEG 8 or 12). */
+  bitDepth: number;
+  channels: number;
+  /** width × height × bytes per pixel, where a pixel takes its samples or the decoders' 4-byte RGBA output, whichever is larger. */
+  decodedBytes: number;
+}
+
+/**
+ * Largest decode the upload check starts: 4096×4096 at 4 bytes per pixel (8-bit RGBA) = 64 MiB,
+ * e.g. 4096×4096 8-bit RGB or RGBA, or 4096×2048 16-bit RGBA. The decoders hold two to three
+ * times this at their peak (inflated scanlines, unfiltered rows, RGBA output; jpeg-js its
+ * coefficient blocks), so one check stays near 200 MB and two at once near 400 MB. The
+ * models work at 512² and below; larger photos are accepted up to this size.
+ */
+export const MAX_DECODED_BYTES = 4096 * 4096 * 4;
+/** Decodes running at once; the rest wait their turn. */
+export const MAX_CONCURRENT_DECODES = 2;
+
+/** The image is readable but too large to decode: answered 413. */
+export class ImageTooLargeError extends Error {}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** PNG colour type → samples per pixel (palette images index one sample). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
+
+function header(format: 'png' | 'jpeg', width: number, height: number, bitDepth: number, channels: number): ImageHeader {
+  if (width <= 0 || height <= 0) throw new Error(`invalid image size ${width}×${height}`);
+  const bytesPerPixel = Math.max(4, (channels * Math.max(8, bitDepth)) / 8);
+  return { format, width, height, bitDepth, channels, decodedBytes: width * height * bytesPerPixel };
+}
+
+function pngHeader(buf: Uint8Array): ImageHeader {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf.length < 33 || String.fromCharCode(...buf.subarray(12, 16)) !== 'IHDR') throw new Error('PNG does not start with an IHDR chunk');
+  const channels = PNG_CHANNELS[buf[25]];
+  if (channels === undefined) throw new Error(`PNG colour type ${buf[25]} is invalid`);
+  return header('png', view.getUint32(16), view.getUint32(20), buf[24], channels);
+}
+
+/** Walks the marker segments up to the first frame header (SOF): precision, size, components. */
+function jpegHeader(buf: Uint8Array): ImageHeader {
+  let pos = 2;
+  while (pos + 4 <= buf.length) {
+    if (buf[pos] !== 0xff) throw new Error(`JPEG marker expected at byte ${pos}`);
+    const marker = buf[pos + 1];
+    if (marker === 0xff) {
+      pos += 1; // fill byte
+      continue;
+    }
+    if (marker === 0xd9 || marker === 0xda) break;
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      pos += 2;
+      continue;
+    }
+    const len = (buf[pos + 2] << 8) | buf[pos + 3];
+    if (len < 2 || pos + 2 + len > buf.length) break;
+    if (isSof(marker) && len >= 8) {
+      const at = pos + 4;
+      return header('jpeg', (buf[at + 3] << 8) | buf[at + 4], (buf[at + 1] << 8) | buf[at + 2], buf[at], buf[at + 5]);
+    }
+    pos += 2 + len;
+  }
+  throw new Error('JPEG has no readable frame header (SOF)');
+}
+
+/** Format, size and decoded size from the header alone; throws for anything but PNG or JPEG. */
+export function readImageHeader(buf: Uint8Array): ImageHeader {
+  if (buf.length >= 8 && PNG_MAGIC.every((b, i) => buf[i] === b)) return pngHeader(buf);
+  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return jpegHeader(buf);
+  throw new Error('not a PNG or JPEG image');
+}
+
+const MiB = 1024 * 1024;
+
+/** Refuses (ImageTooLargeError) a header whose decode would pass MAX_DECODED_BYTES. */
+export function checkDecodeBudget(h: ImageHeader, budget = MAX_DECODED_BYTES): void {
+  if (h.decodedBytes <= budget) return;
+  throw new ImageTooLargeError(
+    `a ${h.width}×${h.height} ${h.bitDepth}-bit ${h.channels}-channel ${h.format.toUpperCase()} takes ` +
+      `${Math.ceil(h.decodedBytes / MiB)} MiB to decode, more than the ${budget / MiB} MiB limit (4096×4096 8-bit RGBA)`,
+  );
+}
+
+/** At most `size` holders at once; the others wait, first come first served. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** Most holders seen at once (for tests and diagnostics). */
+  peak = 0;
+
+  constructor(readonly size: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active < this.size) this.active++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // the releaser hands over its slot
+    this.peak = Math.max(this.peak, this.active);
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+export const decodeSlots = new Semaphore(MAX_CONCURRENT_DECODES);
+
 const workerFile = new URL('./image-decode.worker.mjs', import.meta.url);
 
-/** Decodes `buf` off-thread; rejects with the reason when it is not a readable PNG or JPEG. */
-export function checkImage(buf: Uint8Array): Promise<ImageInfo> {
+/** The worker's own bounds, a second line behind the header check: pixels at 4 bytes each, and jpeg-js's allocation cap. */
+const WORKER_LIMITS = { maxMegapixels: MAX_DECODED_BYTES / 4 / 1e6, maxMemoryMb: (3 * MAX_DECODED_BYTES) / MiB };
+
+function decodeInWorker(buf: Uint8Array): Promise<ImageInfo> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerFile, {
-      workerData: { bytes: buf, maxMegapixels: MAX_MEGAPIXELS },
-      // A decompression bomb ends this thread, not the server.
+      workerData: { bytes: buf, ...WORKER_LIMITS },
+      // A decode that still runs away ends this thread, not the server.
       resourceLimits: { maxOldGenerationSizeMb: 1536 },
     });
     let settled = false;
@@ -35,6 +150,15 @@ export function checkImage(buf: Uint8Array): Promise<ImageInfo> {
       if (!settled) reject(new Error(`decoder stopped (exit code ${code})`));
     });
   });
+}
+
+/**
+ * Checks `buf` is a readable PNG or JPEG: the header first (ImageTooLargeError past the decode
+ * budget), then a full decode off-thread, queued behind decodeSlots. Rejects with the reason.
+ */
+export async function checkImage(buf: Uint8Array): Promise<ImageInfo> {
+  checkDecodeBudget(readImageHeader(buf));
+  return decodeSlots.run(() => decodeInWorker(buf));
 }
 
 const TYPES: Record<string, string> = {

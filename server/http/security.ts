@@ -1,5 +1,8 @@
 // Request guards: the auth token (when set), same-origin for state-changing requests and
-// WebSocket upgrades, and Host checks on loopback (a DNS-rebinding page has a foreign Host).
+// WebSocket upgrades (by Origin, and by Sec-Fetch-Site as a second check), and
+// Host checks on loopback (a DNS-rebinding page has a foreign Host). These run before any
+// body is read, and they are what stops cross-site requests: every body is read as JSON
+// whatever its Content-Type (json-body.ts), so a "simple" text/plain form post is no way around them.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
@@ -36,8 +39,9 @@ function cookieToken(req: IncomingMessage): string | undefined {
 
 /** The token a request carries: Bearer header, `?token=` query, or the cookie set by an earlier `?token=`. */
 export function requestToken(req: IncomingMessage): { token?: string; fromQuery: boolean } {
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false };
+  // The scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are the same.
+  const bearer = /^bearer[ \t]+(.*)$/is.exec(req.headers.authorization ?? '');
+  if (bearer) return { token: bearer[1].trim(), fromQuery: false };
   const q = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
   if (q !== null) return { token: q, fromQuery: true };
   return { token: cookieToken(req), fromQuery: false };
@@ -72,6 +76,13 @@ export function refusal(req: IncomingMessage, opts: GuardOptions, stateChanging:
     if (originHost === undefined || originHost.toLowerCase() !== host.toLowerCase()) {
       return { status: 403, message: `cross-origin request from "${origin}" refused` };
     }
+  }
+  // Fetch metadata, a second check: browsers label every request with where it came from,
+  // even where they leave Origin out. `same-origin`, `none` (typed URL, bookmark) or no header
+  // (curl, scripts) pass.
+  const site = req.headers['sec-fetch-site']?.toLowerCase();
+  if (stateChanging && (site === 'cross-site' || site === 'same-site')) {
+    return { status: 403, message: `${site} request refused (Sec-Fetch-Site)` };
   }
   return undefined;
 }

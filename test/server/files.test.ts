@@ -1,5 +1,5 @@
 // Uploads, /view and saved workflows, including paths that try to leave the data folder.
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
@@ -65,8 +65,8 @@ describe('upload', () => {
     bomb.writeUInt32BE(100_000, 16);
     bomb.writeUInt32BE(100_000, 20);
     const bombed = await upload({}, 'bomb.png', bomb);
-    expect(bombed.status).toBe(400);
-    expect(bombed.json.error.message).toContain('megapixels');
+    expect([bombed.status, bombed.json.error.type]).toEqual([413, 'image_too_large']);
+    expect(bombed.json.error.message).toMatch(/100000×100000 8-bit 4-channel PNG takes \d+ MiB to decode/);
     const big = await upload({}, 'big.png', Buffer.alloc(65 * 1024, 1));
     expect([big.status, big.json.error.type]).toEqual([413, 'file_too_large']);
     const m = multipart({ subfolder: '' });
@@ -82,6 +82,60 @@ describe('upload', () => {
     symlinkSync(outside, join(server.dataDir, 'input/link-out'));
     expect((await upload({ subfolder: 'link-out' }, 'x.png', pngBytes())).status).toBe(403);
     expect(existsSync(join(outside, 'x.png'))).toBe(false);
+  });
+});
+
+describe('upload: malformed forms and awkward names answer 4xx, never 500, and never the data path', () => {
+  const boundary = 'XbOuNdArY';
+  const form = `multipart/form-data; boundary=${boundary}`;
+  const post = (body: Buffer | string, contentType = form) => req(`${server.url}/api/upload/image`, 'POST', body, { 'Content-Type': contentType });
+  const part = (headers: string, data: Buffer) => Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), data, Buffer.from('\r\n')]);
+  const end = Buffer.from(`--${boundary}--\r\n`);
+
+  function expectClientError(r: Awaited<ReturnType<typeof req>>, what: string, status?: number): void {
+    if (status !== undefined) expect(r.status, what).toBe(status);
+    expect(r.status, what).toBeGreaterThanOrEqual(400);
+    expect(r.status, what).toBeLessThan(500);
+    expect(r.json?.error?.type, what).toBeTypeOf('string');
+    const text = r.body.toString();
+    for (const p of [server.dataDir, realpathSync(server.dataDir)]) expect(text, what).not.toContain(p);
+  }
+
+  it('refuses broken multipart bodies with 400', async () => {
+    expectClientError(await post('abc', 'multipart/form-data'), 'no boundary', 400);
+    expectClientError(await post(part('Content-Disposition: form-data; name="image"; filename="a.png"', pngBytes()), form), 'no closing boundary', 400);
+    expectClientError(await post(Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n`), pngBytes()])), 'part without its end', 400);
+    expectClientError(await post(Buffer.concat([part('Content-Type: image/png', pngBytes()), end])), 'no Content-Disposition', 400);
+    expectClientError(await post(Buffer.concat([part('Content-Disposition: form-data; name="image"; filename="a\0b.png"', pngBytes()), end])), 'NUL in the header', 400);
+    const encodedNul = await post(Buffer.concat([part("Content-Disposition: form-data; name=\"image\"; filename*=UTF-8''a%00b.png", pngBytes()), end]));
+    expectClientError(encodedNul, 'NUL in filename*', 400);
+    expect(readdirSync(join(server.dataDir, 'input')).some((n) => n.startsWith('a'))).toBe(false);
+  });
+
+  it('refuses names that are too long for the file system with 400, and keeps a 200-byte one', async () => {
+    const long = await upload({}, `${'a'.repeat(300)}.png`, pngBytes());
+    expectClientError(long, 'long filename', 400);
+    expect(long.json.error.type).toBe('invalid_filename');
+    const longSub = await upload({ subfolder: 's'.repeat(300) }, 'x.png', pngBytes());
+    expectClientError(longSub, 'long subfolder', 400);
+    expect(longSub.json.error.type).toBe('invalid_subfolder');
+    expectClientError(await upload({ subfolder: `ok/${'é'.repeat(150)}` }, 'x.png', pngBytes()), 'long multibyte subfolder part', 400);
+    const name = `${'b'.repeat(196)}.png`;
+    expect((await upload({}, name, pngBytes())).json.name).toBe(name);
+    expect((await upload({}, name, pngBytes())).json.name).toBe(`${'b'.repeat(196)} (1).png`);
+  });
+
+  it('answers 409 when a file or folder is in the way', async () => {
+    expect((await upload({}, 'plain.png', pngBytes())).status).toBe(200);
+    const intoFile = await upload({ subfolder: 'plain.png' }, 'x.png', pngBytes());
+    expectClientError(intoFile, 'subfolder is a file (EEXIST)', 409);
+    expect(intoFile.json.error.type).toBe('path_conflict');
+    expectClientError(await upload({ subfolder: 'plain.png/deeper' }, 'x.png', pngBytes()), 'subfolder below a file (ENOTDIR)', 409);
+    mkdirSync(join(server.dataDir, 'input/a-folder.png'));
+    const ontoFolder = await upload({ overwrite: 'true' }, 'a-folder.png', pngBytes());
+    expectClientError(ontoFolder, 'overwrite onto a folder (EISDIR)', 409);
+    // Without overwrite the folder is kept and the file stored beside it.
+    expect((await upload({}, 'a-folder.png', pngBytes())).json.name).toBe('a-folder (1).png');
   });
 });
 
@@ -135,7 +189,14 @@ describe('workflows', () => {
     expect((await req(`${server.url}/api/workflows/a`, 'PUT', [1, 2])).status).toBe(400);
     expect((await req(`${server.url}/api/workflows/a`, 'PUT', '{"nodes": [')).status).toBe(400);
     expect((await req(`${server.url}/api/workflows/a`, 'PUT', 'plain', { 'Content-Type': 'text/plain' })).status).toBe(400);
+    expect((await req(`${server.url}/api/workflows/a`, 'PUT', '', { 'Content-Type': 'text/plain' })).status).toBe(400);
     expect(existsSync(join(server.dataDir, 'workflows/a.json'))).toBe(false);
+  });
+
+  it('saves a workflow whatever the Content-Type names (as ComfyUI reads JSON bodies)', async () => {
+    const put = await req(`${server.url}/api/workflows/plain`, 'PUT', JSON.stringify(wf), { 'Content-Type': 'text/plain;charset=UTF-8' });
+    expect([put.status, put.json]).toEqual([200, { name: 'plain' }]);
+    expect(JSON.parse(readFileSync(join(server.dataDir, 'workflows/plain.json'), 'utf8'))).toEqual(wf);
   });
 
   it('refuses names that leave the workflows folder and symlinks leading outside', async () => {

@@ -23,11 +23,12 @@ describe('queue and events', () => {
 
   it('runs a prompt: events in order, history entry, output image viewable', async () => {
     const id = await queuePrompt(server.url, chain(200), { client_id: 'client-a', extra_data: { extra_pnginfo: { workflow: { nodes: [] } } } });
-    await ws.waitFor((m) => m.type === 'execution_success' && m.data.prompt_id === id);
-    const types = ws.forPrompt(id).map((m) => m.type);
+    await ws.waitFor((m) => m.type === 'executing' && m.data.prompt_id === id && m.data.node === null);
+    const types = ws.forPrompt(id).map((m) => m.type).filter((t) => t !== 'progress_state');
     expect(types[0]).toBe('execution_start');
     expect(types[1]).toBe('execution_cached');
-    expect(types.at(-1)).toBe('execution_success');
+    // ComfyUI's ending: the outcome, then `executing` null.
+    expect(types.slice(-2)).toEqual(['execution_success', 'executing']);
     const order = types.filter((t) => t === 'executing' || t === 'executed');
     expect(order).toEqual(['executing', 'executing', 'executed', 'executing']);
     expect(ws.forPrompt(id).filter((m) => m.type === 'executing').map((m) => m.data.node)).toEqual(['1', '3', null]);
@@ -75,12 +76,14 @@ describe('queue and events', () => {
     const page = await req(`${server.url}/`);
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
-    expect((await req(`${server.url}/api/object_info/Nope`)).status).toBe(404);
+    // ComfyUI answers an unknown node type with 200 {} (SDKs probe for optional nodes that way).
+    const unknown = await req(`${server.url}/api/object_info/Nope`);
+    expect([unknown.status, unknown.json]).toEqual([200, {}]);
     expect((await req(`${server.url}/api/nothing-here`)).status).toBe(404);
   });
 
   it('answers GET /api/queue while a node computes, shows running and pending, deletes and clears', async () => {
-    const slow = await queuePrompt(server.url, chain(1, { class_type: 'TestBusy', inputs: { seconds: 3 } }, 'busy'));
+    const slow = await queuePrompt(server.url, chain(1, { class_type: 'TestBusy', inputs: { seconds: 3 } }, 'busy'), { client_id: 'client-a' });
     const p2 = await queuePrompt(server.url, chain(2, undefined, 'second'));
     const p3 = await queuePrompt(server.url, chain(3, undefined, 'third'));
     const p4 = await queuePrompt(server.url, chain(4, undefined, 'fourth'));
@@ -176,15 +179,18 @@ describe('queue and events', () => {
     });
   }
 
-  it("sends a prompt's events to its client only, and prompts without a client to everyone", async () => {
+  it("sends a prompt's events to its client only, and those of a prompt without a client to nobody (ComfyUI's rule)", async () => {
     const other = await WsClient.open(server.url, 'client-b');
     try {
       const mine = await queuePrompt(server.url, chain(21, undefined, 'mine'), { client_id: 'client-a' });
       const anyone = await queuePrompt(server.url, chain(22, undefined, 'anyone'));
-      await ws.waitFor((m) => m.type === 'execution_success' && m.data.prompt_id === anyone);
-      await other.waitFor((m) => m.type === 'execution_success' && m.data.prompt_id === anyone);
+      const last = await queuePrompt(server.url, chain(23, undefined, 'last'), { client_id: 'client-b' });
+      await other.waitFor((m) => m.type === 'execution_success' && m.data.prompt_id === last);
       expect(ws.forPrompt(mine).map((m) => m.type)).toContain('execution_success');
       expect(other.forPrompt(mine)).toEqual([]);
+      expect(ws.forPrompt(anyone)).toEqual([]);
+      expect(other.forPrompt(anyone)).toEqual([]);
+      expect(ws.forPrompt(last)).toEqual([]);
       // Queue changes are broadcast to every socket.
       expect(other.messages.filter((m) => m.type === 'status').length).toBeGreaterThan(1);
     } finally {

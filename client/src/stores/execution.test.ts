@@ -58,6 +58,10 @@ describe('execution store', () => {
     expect([...(getLive('7')?.inputErrors?.keys() ?? [])]).toEqual(['x']);
     expect(getLive('7')?.running).toBeFalsy();
     expect(exec.lastError).toEqual({ nodeId: '7', nodeType: 'ImageCrop', message: 'Node #7 (ImageCrop): input "x": out of range' });
+    // The server closes the prompt with `executing` null after its outcome: the error stays.
+    ws.message('executing', { prompt_id: 'p2', node: null });
+    expect(getLive('7')?.error).toBe('Node #7 (ImageCrop): input "x": out of range');
+    expect(exec.promptId).toBeNull();
     // The next run clears it.
     ws.message('execution_start', { prompt_id: 'p3' });
     expect(getLive('7')?.error).toBeUndefined();

@@ -82,7 +82,8 @@ export const useExecutionStore = defineStore('execution', () => {
       for (const n of d.nodes) done.value.add(String(n));
     },
     executing: (d) => {
-      if (d.prompt_id && d.prompt_id !== promptId.value) start(d.prompt_id);
+      // `executing` null closes a prompt after its outcome (ComfyUI's order): it starts nothing.
+      if (d.node && d.prompt_id && d.prompt_id !== promptId.value) start(d.prompt_id);
       if (runningNode.value && runningNode.value !== d.node) finishNode(runningNode.value);
       runningNode.value = d.node;
       nodeProgress.value = null;

@@ -7,6 +7,13 @@ export function checkPrompt(prompt: string, input = 'prompt'): void {
   if (typeof prompt !== 'string' || prompt.trim() === '') throw new PipelineInputError(input, 'is empty; describe the image (e.g. "a photo of a sks dog")');
 }
 
+/**
+ * The most steps a Sample or DDIM Invert widget offers: below num_train_timesteps (1000 for SD
+ * and the embedded model), since `leading` spacing with steps_offset 1 reaches t = 1000 at 1000
+ * steps and checkSteps refuses that at run time.
+ */
+export const MAX_STEPS = 999;
+
 export function checkSteps(model: LoadedModel, steps: number): void {
   const T = model.config.scheduler.numTrainTimesteps;
   if (!Number.isInteger(steps) || steps < 1 || steps > T) throw new PipelineInputError('steps', `must be an integer from 1 to ${T}, got ${steps}`);

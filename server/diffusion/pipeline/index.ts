@@ -10,4 +10,4 @@ export { encodeImage, decodeLatent, type EncodeOptions } from './vae.ts';
 export { randomLatent } from './noise.ts';
 export { previewPng, previewEvery, wantsPreview } from './preview.ts';
 export { checkSide, latentShapeFor, MAX_SIDE } from './size.ts';
-export { checkPrompt, checkSteps } from './checks.ts';
+export { checkPrompt, checkSteps, MAX_STEPS } from './checks.ts';

@@ -1,14 +1,16 @@
 // Files in the data folder: GET /view (images and other outputs) and POST /upload/image.
 // Every path is resolved through storage.resolveInside: symlinks followed, nothing outside.
+// An upload answers 4xx for anything the client got wrong (a malformed form, a bad name, a
+// file or folder in the way) and never echoes an absolute path.
 import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname, posix } from 'node:path';
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import multer from 'multer';
 import { sanitizeName } from '../../storage.ts';
 import type { AppContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { checkImage, contentTypeFor } from '../image-check.ts';
+import { checkImage, contentTypeFor, ImageTooLargeError } from '../image-check.ts';
 
 type FolderType = 'input' | 'output' | 'temp';
 
@@ -24,6 +26,42 @@ function str(v: unknown, what: string): string {
   if (v === undefined) return '';
   if (typeof v !== 'string') throw new HttpError(400, 'invalid_request', `${what} must be a string`);
   return v;
+}
+
+/**
+ * Longest file or folder name accepted, in UTF-8 bytes. File systems allow 255, and a write
+ * adds to it: " (n)" for a kept file, ".<12 hex>.tmp" for the atomic write's temp file.
+ */
+const MAX_NAME_BYTES = 200;
+
+/** One file or folder name: no control characters, not too long (else ENAMETOOLONG deep in a write). */
+function checkNamePart(part: string, what: 'filename' | 'subfolder'): void {
+  if (/[\x00-\x1f\x7f]/.test(part)) throw new HttpError(400, `invalid_${what}`, `the ${what} contains a control character`);
+  if (Buffer.byteLength(part) > MAX_NAME_BYTES) throw new HttpError(400, `invalid_${what}`, `a ${what} part is longer than ${MAX_NAME_BYTES} bytes`);
+}
+
+/** multer's (busboy's) parse errors — no boundary, a part without its end, a malformed part header — are the client's: 400. */
+function receiveForm(upload: RequestHandler): RequestHandler {
+  return (req, res, next) =>
+    upload(req, res, (err?: unknown) => {
+      if (err === undefined || err instanceof multer.MulterError || err instanceof HttpError) return next(err);
+      next(new HttpError(400, 'bad_upload', `malformed multipart form: ${(err as Error)?.message ?? String(err)}`));
+    });
+}
+
+/** fs errors from writing `name` into `subfolder`, as the client's mistake they are (and without the path). */
+function writeError(e: unknown, subfolder: string, name: string): unknown {
+  switch ((e as NodeJS.ErrnoException)?.code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return new HttpError(409, 'path_conflict', `subfolder "${subfolder}" runs into a file, not a folder`);
+    case 'EISDIR':
+      return new HttpError(409, 'path_conflict', `"${name}" is a folder`);
+    case 'ENAMETOOLONG':
+      return new HttpError(400, 'invalid_filename', 'the path is too long');
+    default:
+      return e;
+  }
 }
 
 /** `subfolder/filename` as a relative name, refused when it tries to climb out. */
@@ -52,7 +90,7 @@ export function fileRoutes(ctx: AppContext): Router {
   });
 
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.uploadLimitBytes, files: 1, fields: 16, fieldSize: 64 * 1024 } });
-  r.post('/upload/image', upload.single('image'), async (req: Request, res) => {
+  r.post('/upload/image', receiveForm(upload.single('image')), async (req: Request, res) => {
     const file = req.file;
     if (!file) throw new HttpError(400, 'no_file', 'the form needs an "image" file field');
     const b = (req.body ?? {}) as Record<string, unknown>;
@@ -61,9 +99,12 @@ export function fileRoutes(ctx: AppContext): Router {
     const overwrite = b.overwrite === 'true' || b.overwrite === '1';
     let name = basename(str(file.originalname, 'filename').replace(/\\/g, '/'));
     if (!name || name.startsWith('.')) throw new HttpError(400, 'invalid_filename', `bad file name "${file.originalname}"`);
+    checkNamePart(name, 'filename');
+    for (const part of subfolder.split('/')) checkNamePart(part, 'subfolder');
     try {
       await checkImage(file.buffer);
     } catch (e) {
+      if (e instanceof ImageTooLargeError) throw new HttpError(413, 'image_too_large', `"${name}" is too large: ${e.message}`);
       throw new HttpError(400, 'invalid_image', `"${name}" is not a readable image: ${(e as Error).message}`);
     }
     let path = ctx.storage.resolveInside(dir, relName(subfolder, name));
@@ -76,7 +117,11 @@ export function fileRoutes(ctx: AppContext): Router {
         path = ctx.storage.resolveInside(dir, relName(subfolder, name));
       }
     }
-    await ctx.storage.writeFileAtomic(path, file.buffer);
+    try {
+      await ctx.storage.writeFileAtomic(path, file.buffer);
+    } catch (e) {
+      throw writeError(e, subfolder, name);
+    }
     res.json({ name, subfolder: subfolder ? sanitizeName(subfolder) : '', type });
   });
 

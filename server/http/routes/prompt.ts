@@ -6,6 +6,9 @@ import { PromptIdError } from '../../engine/prompt-queue.ts';
 import type { AppContext } from '../context.ts';
 import { HttpError, errorBody } from '../errors.ts';
 
+/** Largest queue position a client may ask for (2³¹ − 1, far below where +1 stops counting). */
+const MAX_NUMBER = 2 ** 31 - 1;
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -27,9 +30,9 @@ export function promptRoutes(ctx: AppContext): Router {
   });
   r.get('/object_info/:type', async (req, res) => {
     const all = await ctx.registry.objectInfo(ctx.env);
-    const info = all[req.params.type];
-    if (!info) throw new HttpError(404, 'unknown_node_type', `no node type "${req.params.type}"`);
-    res.json({ [req.params.type]: info });
+    const info = Object.hasOwn(all, req.params.type) ? all[req.params.type] : undefined;
+    // ComfyUI answers an unknown type with an empty object, and SDKs rely on it.
+    res.json(info ? { [req.params.type]: info } : {});
   });
 
   r.get('/prompt', (_req, res) => {
@@ -45,7 +48,10 @@ export function promptRoutes(ctx: AppContext): Router {
     if (b.client_id !== undefined && typeof b.client_id !== 'string') throw new HttpError(400, 'invalid_request', 'client_id must be a string');
     if (b.extra_data !== undefined && !isObject(b.extra_data)) throw new HttpError(400, 'invalid_request', 'extra_data must be an object');
     if (b.prompt_id !== undefined && typeof b.prompt_id !== 'string') throw new HttpError(400, 'invalid_request', 'prompt_id must be a string');
-    if (b.number !== undefined && (typeof b.number !== 'number' || !Number.isFinite(b.number))) throw new HttpError(400, 'invalid_request', 'number must be a number');
+    if (b.number !== undefined && !(Number.isInteger(b.number) && Math.abs(b.number as number) <= MAX_NUMBER)) {
+      // Later prompts number on from the highest seen: 1e308 would have fixed them all there.
+      throw new HttpError(400, 'invalid_request', `number must be a whole number between -${MAX_NUMBER} and ${MAX_NUMBER}`);
+    }
     const v = await validatePrompt(b.prompt, ctx.registry, ctx.env);
     if (!v.ok) {
       res.status(400).json({ error: v.error, node_errors: v.node_errors });
@@ -61,6 +67,10 @@ export function promptRoutes(ctx: AppContext): Router {
         front: b.front === true,
         number: b.number as number | undefined,
         promptId: b.prompt_id as string | undefined,
+        startAfter: new Promise((sent) => {
+          res.once('finish', sent);
+          res.once('close', sent);
+        }),
       });
     } catch (e) {
       if (e instanceof PromptIdError) throw new HttpError(400, 'invalid_prompt_id', e.message);
@@ -83,9 +93,9 @@ export function promptRoutes(ctx: AppContext): Router {
 
   r.get('/history', (req, res) => {
     const max = req.query.max_items === undefined ? undefined : Number(req.query.max_items);
-    const offset = req.query.offset === undefined ? 0 : Number(req.query.offset);
+    const offset = req.query.offset === undefined ? undefined : Number(req.query.offset);
     if (max !== undefined && (!Number.isInteger(max) || max < 0)) throw new HttpError(400, 'invalid_request', 'max_items must be a whole number ≥ 0');
-    if (!Number.isInteger(offset) || offset < 0) throw new HttpError(400, 'invalid_request', 'offset must be a whole number ≥ 0');
+    if (offset !== undefined && (!Number.isInteger(offset) || offset < 0)) throw new HttpError(400, 'invalid_request', 'offset must be a whole number ≥ 0');
     res.json(ctx.queue.history.list(max, offset));
   });
   r.get('/history/:id', (req, res) => {

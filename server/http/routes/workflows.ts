@@ -69,8 +69,9 @@ export function workflowRoutes(ctx: AppContext): Router {
   r.put('/workflows/:name', async (req, res) => {
     const path = pathOf(req.params.name);
     const b: unknown = req.body;
-    if (typeof b !== 'object' || b === null || Array.isArray(b) || !req.is('application/json')) {
-      throw new HttpError(400, 'invalid_workflow', 'the body must be a JSON object (Content-Type: application/json)');
+    // Any Content-Type (as every JSON route here); an empty body arrives as {} and is refused too.
+    if (typeof b !== 'object' || b === null || Array.isArray(b) || Object.keys(b).length === 0) {
+      throw new HttpError(400, 'invalid_workflow', 'the body must be a workflow: a non-empty JSON object');
     }
     await ctx.storage.writeFileAtomic(path, JSON.stringify(b));
     res.json({ name: fileName(req.params.name).slice(0, -5) });
