@@ -144,6 +144,11 @@ export interface NodeContext {
   /** Aborted on interrupt; long loops check it at least once a second. */
   readonly signal: AbortSignal;
   progress(value: number, max: number, extra?: ProgressExtra): void;
+  /**
+   * Whether the client asked for live previews (ComfyUI's `extra_data.preview_method`: anything
+   * but absent, "none" or "default"). Nodes skip computing previews when false; the engine drops them too.
+   */
+  readonly previews: boolean;
   log(message: string): void;
   readonly storage: Storage;
   readonly runtime: Runtime;

@@ -21,7 +21,7 @@ const PNG = [0x89, 0x50, 0x4e, 0x47];
 function context(storage: Storage, signal = new AbortController().signal) {
   const progress: { value: number; max: number; preview?: Uint8Array }[] = [];
   const ctx: NodeContext = {
-    promptId: 'p', nodeId: '1', signal, storage, runtime: { device: 'cpu' }, prompt: {}, extraData: {},
+    promptId: 'p', nodeId: '1', signal, storage, runtime: { device: 'cpu' }, prompt: {}, extraData: {}, previews: true,
     progress: (value, max, extra) => void progress.push({ value, max, preview: extra?.preview }),
     log: () => {},
   };
@@ -89,9 +89,11 @@ describe('Sample', () => {
     const withPreview = progress.filter((p) => p.preview).map((p) => p.value);
     expect(withPreview).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
     expect([...progress[1].preview!.subarray(0, 4)]).toEqual(PNG);
-    // Same seed, same bytes.
-    const again = (await Sample.run(inputs, context(storage).ctx)).outputs[1] as Latent;
+    // Same seed, same bytes — and a client that asked for no previews gets none computed.
+    const quiet = context(storage);
+    const again = (await Sample.run(inputs, { ...quiet.ctx, previews: false })).outputs[1] as Latent;
     expect(Buffer.from(again.samples.buffer).equals(Buffer.from(latent.samples.buffer))).toBe(true);
+    expect(quiet.progress.filter((p) => p.preview)).toEqual([]);
   });
 
   it('names bad inputs', async () => {

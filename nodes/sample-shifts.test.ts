@@ -18,7 +18,7 @@ let storage: Storage;
 let model: LoadedModel;
 
 const ctx = (): NodeContext => ({
-  promptId: 'p', nodeId: '1', signal: new AbortController().signal, storage, runtime: { device: 'cpu' }, prompt: {}, extraData: {},
+  promptId: 'p', nodeId: '1', signal: new AbortController().signal, storage, runtime: { device: 'cpu' }, prompt: {}, extraData: {}, previews: false,
   progress: () => {}, log: () => {},
 });
 

@@ -55,7 +55,7 @@ export default defineNode({
         signal: ctx.signal,
         overrides,
         onStep: async ({ step, total, x0 }) => {
-          const preview = wantsPreview(step, total) ? await previewPng(i.model, x0) : undefined;
+          const preview = ctx.previews && wantsPreview(step, total) ? await previewPng(i.model, x0) : undefined;
           ctx.progress(step, total, preview ? { preview } : undefined);
         },
       });

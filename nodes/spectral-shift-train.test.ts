@@ -19,7 +19,7 @@ function context(signal = new AbortController().signal) {
   const progress: { value: number; max: number; extra?: ProgressExtra }[] = [];
   const logs: string[] = [];
   const ctx: NodeContext = {
-    promptId: 'p', nodeId: '7', signal, storage, runtime: { device: 'cpu' }, prompt: {}, extraData: {},
+    promptId: 'p', nodeId: '7', signal, storage, runtime: { device: 'cpu' }, prompt: {}, extraData: {}, previews: false,
     progress: (value, max, extra) => void progress.push({ value, max, extra }),
     log: (m) => void logs.push(m),
   };

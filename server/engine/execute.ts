@@ -44,6 +44,16 @@ export interface ExecuteResult {
   error?: ExecutionErrorData;
 }
 
+/**
+ * ComfyUI's per-prompt preview switch: `extra_data.preview_method` ("auto", "latent2rgb",
+ * "taesd") turns live previews on; absent, "none" or "default" (the server's default, none, as
+ * ComfyUI starts) leaves them off, so script clients get only the frames they asked for.
+ */
+export function previewsRequested(extraData: Record<string, unknown>): boolean {
+  const m = extraData.preview_method;
+  return typeof m === 'string' && m !== 'none' && m !== 'default';
+}
+
 /** At most one progress event per node per this many ms (the final value == max always goes out). */
 const PROGRESS_INTERVAL_MS = 50;
 
@@ -214,9 +224,11 @@ async function runNode(
   let finished = false;
   let lastProgress = -Infinity;
   let lastPreview = -Infinity;
+  const previews = previewsRequested(req.extraData);
   const ctx: NodeContext = {
     promptId,
     nodeId: id,
+    previews,
     signal: deps.signal,
     storage: deps.storage,
     runtime: deps.runtime,
@@ -233,7 +245,7 @@ async function runNode(
         emit({ type: 'progress', data });
       }
       if (extra?.image) emit({ type: 'image', data: { prompt_id: promptId, node: id, png: extra.image } });
-      if (extra?.preview && (final || now - lastPreview >= PROGRESS_INTERVAL_MS)) {
+      if (previews && extra?.preview && (final || now - lastPreview >= PROGRESS_INTERVAL_MS)) {
         lastPreview = now;
         emit({ type: 'preview', data: { prompt_id: promptId, node: id, png: extra.preview } });
       }

@@ -65,6 +65,7 @@ export function testContext(storage: Storage, opts: { prompt?: ApiPrompt; extraD
     nodeId: '1',
     signal: opts.signal ?? new AbortController().signal,
     progress: (value, max) => void progressCalls.push([value, max]),
+    previews: false,
     log: () => {},
     storage,
     runtime: { device: 'cpu' },

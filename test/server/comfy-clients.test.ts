@@ -182,6 +182,25 @@ describe('ComfyUI script examples and SDKs (fixture nodes)', () => {
     }
   });
 
+  it('sends previews only to prompts that ask for them (extra_data.preview_method), as ComfyUI started with its default', async () => {
+    const ws = await WsClient.open(server.url, 'previews');
+    try {
+      let value = 500;
+      const run = async (extra: Record<string, unknown>) => {
+        const before = ws.binary.length;
+        const r = await req(`${server.url}/prompt`, 'POST', JSON.stringify({ prompt: chain(value++), client_id: 'previews', extra_data: extra }), FORM);
+        await ws.waitFor((m) => m.type === 'executing' && m.data.prompt_id === r.json.prompt_id && m.data.node === null);
+        return ws.binary.length - before;
+      };
+      expect(await run({})).toBe(0);
+      expect(await run({ preview_method: 'none' })).toBe(0);
+      expect(await run({ preview_method: 'default' })).toBe(0);
+      expect(await run({ preview_method: 'auto' })).toBe(1);
+    } finally {
+      ws.close();
+    }
+  });
+
   it('execution_error carries current_inputs as lists and current_outputs as a list of nodes', async () => {
     const ws = await WsClient.open(server.url, 'err');
     try {

@@ -75,6 +75,16 @@ describe('model folders', () => {
     mkdirSync(join(dataDir, 'adapters'), { recursive: true });
     writeFileSync(join(dataDir, 'adapters/style.onnx'), 'x');
     expect((await req(u('/models/adapters'))).json).toEqual(['style.onnx']);
+    // The experimental model manager's shapes (SDKs' getModelFolders / getModelFiles).
+    expect((await req(u('/api/experiment/models'))).json).toEqual([
+      { name: 'models', folders: ['models'] },
+      { name: 'shifts', folders: ['shifts'] },
+      { name: 'adapters', folders: ['adapters'] },
+    ]);
+    const files = (await req(u('/api/experiment/models/shifts'))).json;
+    expect(files.map((f: { name: string }) => f.name)).toEqual(['cat.safetensors', 'people/dog.safetensors']);
+    expect(files[0]).toMatchObject({ pathIndex: 0, size: expect.any(Number), modified: expect.any(Number) });
+    expect((await req(u('/api/experiment/models/checkpoints'))).status).toBe(404);
     const nope = await req(u('/api/models/checkpoints'));
     expect(nope.status).toBe(404);
     expect(nope.json.error.message).toMatch(/"checkpoints"/);

@@ -22,7 +22,7 @@ describe('queue and events', () => {
   });
 
   it('runs a prompt: events in order, history entry, output image viewable', async () => {
-    const id = await queuePrompt(server.url, chain(200), { client_id: 'client-a', extra_data: { extra_pnginfo: { workflow: { nodes: [] } } } });
+    const id = await queuePrompt(server.url, chain(200), { client_id: 'client-a', extra_data: { extra_pnginfo: { workflow: { nodes: [] } }, preview_method: 'auto' } });
     await ws.waitFor((m) => m.type === 'executing' && m.data.prompt_id === id && m.data.node === null);
     const types = ws.forPrompt(id).map((m) => m.type).filter((t) => t !== 'progress_state');
     expect(types[0]).toBe('execution_start');

@@ -28,7 +28,7 @@ describe('ApiClient HTTP', () => {
     expect(res.prompt_id).toBe('p1');
     expect(calls[0].url).toBe(`${BASE}/api/prompt`);
     expect(calls[0].method).toBe('POST');
-    expect(calls[0].body).toEqual({ prompt: { '1': { class_type: 'X', inputs: {} } }, client_id: api.clientId, extra_data: { extra_pnginfo: { workflow } } });
+    expect(calls[0].body).toEqual({ prompt: { '1': { class_type: 'X', inputs: {} } }, client_id: api.clientId, extra_data: { extra_pnginfo: { workflow }, preview_method: 'auto' } });
   });
 
   it('turns a rejected prompt into an ApiError carrying node_errors', async () => {

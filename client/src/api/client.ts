@@ -211,7 +211,8 @@ export class ApiClient {
 
   /** Queues a prompt; a rejected prompt throws ApiError with `nodeErrors`. */
   queuePrompt(prompt: ApiPrompt, workflow: Workflow, front = false): Promise<PromptResponse> {
-    const body: Record<string, unknown> = { prompt, client_id: this.clientId, extra_data: { extra_pnginfo: { workflow } } };
+    // The canvas shows live previews: ask for them (ComfyUI's per-prompt preview_method).
+    const body: Record<string, unknown> = { prompt, client_id: this.clientId, extra_data: { extra_pnginfo: { workflow }, preview_method: 'auto' } };
     if (front) body.front = true;
     return this.json('/prompt', 'POST', body);
   }

@@ -81,11 +81,34 @@ export function modelRoutes(ctx: AppContext): Router {
     res.json([...MODEL_FOLDERS]);
   });
 
+  const filesOf = async (folder: ModelFolder): Promise<string[]> =>
+    folder === 'models'
+      ? listModels(storage.modelsDir)
+      : folder === 'shifts'
+        ? listFiles(storage.shiftsDir, (n) => n.endsWith(SAFETENSORS))
+        : listFiles(dirOf(folder), () => true);
+
   r.get('/models/:folder', async (req, res) => {
+    res.json(await filesOf(folderOf(req.params.folder)));
+  });
+
+  // ComfyUI's experimental model manager (SDKs' getModelFolders / getModelFiles). Folders are
+  // named, not given as absolute paths: no client needs to learn where the data folder lives.
+  r.get('/experiment/models', (_req, res) => {
+    res.json(MODEL_FOLDERS.map((name) => ({ name, folders: [name] })));
+  });
+
+  r.get('/experiment/models/:folder', async (req, res) => {
     const folder = folderOf(req.params.folder);
-    if (folder === 'models') res.json(listModels(storage.modelsDir));
-    else if (folder === 'shifts') res.json(await listFiles(storage.shiftsDir, (n) => n.endsWith(SAFETENSORS)));
-    else res.json(await listFiles(dirOf(folder), () => true));
+    const names = await filesOf(folder);
+    const base = dirOf(folder);
+    const entries = await Promise.all(
+      names.map(async (name) => {
+        const st = await stat(join(base, name)).catch(() => undefined);
+        return { name, pathIndex: 0, modified: st ? st.mtimeMs / 1000 : 0, created: st ? st.birthtimeMs / 1000 : 0, size: st?.isFile() ? st.size : 0 };
+      }),
+    );
+    res.json(entries);
   });
 
   r.get('/view_metadata/:folder', async (req, res) => {
