@@ -50,7 +50,7 @@ async function run(p: ApiPrompt, signal = new AbortController().signal, onEvent?
   expect(v.node_errors).toEqual({});
   const events: EngineEvent[] = [];
   const result = await executePrompt(
-    { promptId: 'p1', prompt: p, extraData: {}, outputs: v.outputs },
+    { promptId: 'p1', prompt: p, extraData: { preview_method: 'auto' }, outputs: v.outputs },
     { registry, cache, storage, runtime: { device: 'cpu' }, signal, emit: (e) => { events.push(e); onEvent?.(e); }, log: () => {} },
   );
   return { result, events };

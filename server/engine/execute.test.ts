@@ -71,10 +71,10 @@ function setup(cacheBytes = 1 << 24) {
   const t = makeTestRegistry([Spin, Wrong, SelfAbort, BadFingerprint] as unknown as NodeDefinition[]);
   const cache = new OutputCache(cacheBytes);
   let n = 0;
-  const run = async (prompt: ApiPrompt, outputs: string[], controller = new AbortController()) => {
+  const run = async (prompt: ApiPrompt, outputs: string[], controller = new AbortController(), extraData: Record<string, unknown> = { client: 'test', preview_method: 'auto' }) => {
     const rec = recorder();
     const deps: ExecuteDeps = { registry: t.registry, cache, storage, runtime, emit: rec.emit, signal: controller.signal };
-    const result = await executePrompt({ promptId: `p${++n}`, prompt, extraData: { client: 'test' }, outputs }, deps);
+    const result = await executePrompt({ promptId: `p${++n}`, prompt, extraData, outputs }, deps);
     return { result, events: rec.events, types: rec.types() };
   };
   return { ...t, cache, run };
@@ -136,7 +136,7 @@ describe('executePrompt: order and events', () => {
     const prompt: ApiPrompt = { '1': { class_type: 'Spin', inputs: {} }, '2': { class_type: 'Show', inputs: { n: ['1', 0] } } };
     const controller = new AbortController();
     const { events } = await run(prompt, ['2'], controller);
-    expect(seenCtx).toMatchObject({ promptId: 'p1', nodeId: '1', prompt, extraData: { client: 'test' }, signal: controller.signal, storage, runtime });
+    expect(seenCtx).toMatchObject({ promptId: 'p1', nodeId: '1', prompt, extraData: { client: 'test' }, signal: controller.signal, storage, runtime, previews: true });
     const progress = ofType(events, 'progress');
     // 1000 calls within far less than the throttle interval: the first and the final one.
     expect(progress.length).toBeLessThanOrEqual(3);
@@ -146,6 +146,17 @@ describe('executePrompt: order and events', () => {
     expect(previews.length).toBeGreaterThanOrEqual(1);
     expect(previews.length).toBeLessThanOrEqual(3);
     expect(previews[previews.length - 1].png).toEqual(new Uint8Array([1000 % 256]));
+  });
+
+  it('tells nodes previews are off and drops them unless extra_data.preview_method asks (ComfyUI)', async () => {
+    const prompt: ApiPrompt = { '1': { class_type: 'Spin', inputs: {} }, '2': { class_type: 'Show', inputs: { n: ['1', 0] } } };
+    for (const extraData of [{}, { preview_method: 'none' }, { preview_method: 'default' }]) {
+      const { run } = setup();
+      const { events } = await run(prompt, ['2'], new AbortController(), extraData);
+      expect(seenCtx?.previews).toBe(false);
+      expect(ofType(events, 'preview')).toEqual([]);
+      expect(ofType(events, 'progress').length).toBeGreaterThan(0);
+    }
   });
 
   it('reports the loss with progress', async () => {
