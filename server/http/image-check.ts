@@ -7,6 +7,7 @@
 // MAX_CONCURRENT_DECODES decodes run at once, so parallel uploads queue instead of stacking
 // their memory.
 import { Worker } from 'node:worker_threads';
+import { jpegFrame, pngHeader, sniffImageFormat } from '../image/index.ts';
 
 export interface ImageInfo {
   format: 'png' | 'jpeg';
@@ -36,55 +37,18 @@ export const MAX_CONCURRENT_DECODES = 2;
 /** The image is readable but too large to decode: answered 413. */
 export class ImageTooLargeError extends Error {}
 
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-/** PNG colour type → samples per pixel (palette images index one sample). */
-const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
-
-function header(format: 'png' | 'jpeg', width: number, height: number, bitDepth: number, channels: number): ImageHeader {
+function header(format: 'png' | 'jpeg', h: { width: number; height: number; bitDepth: number; channels: number }): ImageHeader {
+  const { width, height, bitDepth, channels } = h;
   if (width <= 0 || height <= 0) throw new Error(`invalid image size ${width}×${height}`);
   const bytesPerPixel = Math.max(4, (channels * Math.max(8, bitDepth)) / 8);
   return { format, width, height, bitDepth, channels, decodedBytes: width * height * bytesPerPixel };
 }
 
-function pngHeader(buf: Uint8Array): ImageHeader {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.length < 33 || String.fromCharCode(...buf.subarray(12, 16)) !== 'IHDR') throw new Error('PNG does not start with an IHDR chunk');
-  const channels = PNG_CHANNELS[buf[25]];
-  if (channels === undefined) throw new Error(`PNG colour type ${buf[25]} is invalid`);
-  return header('png', view.getUint32(16), view.getUint32(20), buf[24], channels);
-}
-
-/** Walks the marker segments up to the first frame header (SOF): precision, size, components. */
-function jpegHeader(buf: Uint8Array): ImageHeader {
-  let pos = 2;
-  while (pos + 4 <= buf.length) {
-    if (buf[pos] !== 0xff) throw new Error(`JPEG marker expected at byte ${pos}`);
-    const marker = buf[pos + 1];
-    if (marker === 0xff) {
-      pos += 1; // fill byte
-      continue;
-    }
-    if (marker === 0xd9 || marker === 0xda) break;
-    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      pos += 2;
-      continue;
-    }
-    const len = (buf[pos + 2] << 8) | buf[pos + 3];
-    if (len < 2 || pos + 2 + len > buf.length) break;
-    if (isSof(marker) && len >= 8) {
-      const at = pos + 4;
-      return header('jpeg', (buf[at + 3] << 8) | buf[at + 4], (buf[at + 1] << 8) | buf[at + 2], buf[at], buf[at + 5]);
-    }
-    pos += 2 + len;
-  }
-  throw new Error('JPEG has no readable frame header (SOF)');
-}
-
 /** Format, size and decoded size from the header alone; throws for anything but PNG or JPEG. */
 export function readImageHeader(buf: Uint8Array): ImageHeader {
-  if (buf.length >= 8 && PNG_MAGIC.every((b, i) => buf[i] === b)) return pngHeader(buf);
-  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return jpegHeader(buf);
+  const format = sniffImageFormat(buf);
+  if (format === 'png') return header(format, pngHeader(buf));
+  if (format === 'jpeg') return header(format, jpegFrame(buf));
   throw new Error('not a PNG or JPEG image');
 }
 

@@ -2,8 +2,8 @@
 // and the upload endpoint. Import from here, not from the files behind it.
 export { type RgbImage, MAX_IMAGE_PIXELS, checkImageSize } from './types.ts';
 export { decodeImage, probeImage, sniffImageFormat, type ImageFormat } from './decode.ts';
-export { decodePng, encodePng, readPngText, pngSize, toByte } from './png.ts';
-export { decodeJpeg, jpegSize, jpegOrientation, applyOrientation } from './jpeg.ts';
+export { decodePng, encodePng, readPngText, pngHeader, pngSize, toByte } from './png.ts';
+export { decodeJpeg, jpegFrame, jpegSize, jpegOrientation, applyOrientation } from './jpeg.ts';
 export { checkBatch, imageToBatch, stackImages, batchFrame, batchFrames, batchToPngs } from './batch.ts';
 export { resizeImage, resizeBatch, resizeCover, resizeCoverBatch, centerCropRect, RESIZE_METHODS, type ResizeMethod } from './resize.ts';
 export { cropImage, cropBatch, checkCropRect } from './crop.ts';

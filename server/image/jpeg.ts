@@ -37,12 +37,21 @@ function headerSegments(bytes: Uint8Array): Segment[] {
 
 const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
 
+/** The frame header (SOF) as coded — before EXIF orientation — without decoding pixels. */
+export function jpegFrame(bytes: Uint8Array): { width: number; height: number; bitDepth: number; channels: number } {
+  const sof = headerSegments(bytes).find((s) => isSof(s.marker));
+  if (!sof || sof.end - sof.start < 6) throw new Error('JPEG has no frame header (SOF)');
+  return {
+    bitDepth: bytes[sof.start],
+    height: (bytes[sof.start + 1] << 8) | bytes[sof.start + 2],
+    width: (bytes[sof.start + 3] << 8) | bytes[sof.start + 4],
+    channels: bytes[sof.start + 5],
+  };
+}
+
 /** Width and height as displayed (after EXIF orientation), without decoding pixels. */
 export function jpegSize(bytes: Uint8Array): { width: number; height: number } {
-  const sof = headerSegments(bytes).find((s) => isSof(s.marker));
-  if (!sof || sof.end - sof.start < 5) throw new Error('JPEG has no frame header (SOF)');
-  const height = (bytes[sof.start + 1] << 8) | bytes[sof.start + 2];
-  const width = (bytes[sof.start + 3] << 8) | bytes[sof.start + 4];
+  const { width, height } = jpegFrame(bytes);
   return jpegOrientation(bytes) >= 5 ? { width: height, height: width } : { width, height };
 }
 

@@ -4,12 +4,23 @@ import { decodeTextChunk, encodeTextChunk } from './png-text.ts';
 import { joinPngChunks, splitPngChunks } from './png-chunks.ts';
 import { checkImageSize, type RgbImage } from './types.ts';
 
-/** Width and height from the IHDR chunk, without decoding pixels. */
-export function pngSize(bytes: Uint8Array): { width: number; height: number } {
-  if (bytes.length < 24) throw new Error('PNG is truncated');
+/** PNG colour type → samples per pixel (palette images index one sample). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Size, bit depth and samples per pixel from the IHDR chunk, without decoding pixels. */
+export function pngHeader(bytes: Uint8Array): { width: number; height: number; bitDepth: number; channels: number } {
+  if (bytes.length < 26) throw new Error('PNG is truncated');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw new Error('PNG does not start with an IHDR chunk');
-  return { width: view.getUint32(16), height: view.getUint32(20) };
+  const channels = PNG_CHANNELS[bytes[25]];
+  if (channels === undefined) throw new Error(`PNG colour type ${bytes[25]} is invalid`);
+  return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: bytes[24], channels };
+}
+
+/** Width and height from the IHDR chunk, without decoding pixels. */
+export function pngSize(bytes: Uint8Array): { width: number; height: number } {
+  const { width, height } = pngHeader(bytes);
+  return { width, height };
 }
 
 interface PngjsResult {

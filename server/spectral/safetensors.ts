@@ -2,6 +2,7 @@
 // name → {dtype, shape, data_offsets:[begin, end]} plus an optional "__metadata__" of
 // string → string, then the raw little-endian data; offsets are relative to the data start).
 // Only what shift files need: F32 tensors, strict validation with clear messages.
+import { open } from 'node:fs/promises';
 
 export interface SafetensorsTensor {
   dtype: string;
@@ -28,21 +29,48 @@ const DTYPE_SIZES: Record<string, number> = {
 /** Headers above this are refused (the reference implementation caps at 100 MB too). */
 const MAX_HEADER = 100 * 1024 * 1024;
 
-/** Parses and validates a whole file held in memory. `what` names it in errors. */
-export function parseSafetensors(buf: Uint8Array, what = 'file'): SafetensorsFile {
-  if (buf.byteLength < 8) throw new SafetensorsError(`${what}: truncated (${buf.byteLength} bytes; a safetensors file starts with an 8-byte header length)`);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const headerLen = dv.getBigUint64(0, true);
+/** The header's length from the first 8 bytes, checked against the file's size. */
+function headerLength(first8: Uint8Array, fileSize: number, what: string): number {
+  if (first8.byteLength < 8) throw new SafetensorsError(`${what}: truncated (${fileSize} bytes; a safetensors file starts with an 8-byte header length)`);
+  const headerLen = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (headerLen > BigInt(MAX_HEADER)) throw new SafetensorsError(`${what}: header length ${headerLen} is implausibly large (corrupt header)`);
   const hl = Number(headerLen);
-  if (8 + hl > buf.byteLength) throw new SafetensorsError(`${what}: header length ${hl} runs past the end of the file (${buf.byteLength} bytes): truncated or corrupt`);
+  if (8 + hl > fileSize) throw new SafetensorsError(`${what}: header length ${hl} runs past the end of the file (${fileSize} bytes): truncated or corrupt`);
+  return hl;
+}
+
+/** The header's JSON object (tensor entries and __metadata__, unchecked). */
+function decodeHeader(bytes: Uint8Array, what: string): Record<string, unknown> {
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + hl)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (e) {
     throw new SafetensorsError(`${what}: corrupt header (not valid JSON: ${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError(`${what}: corrupt header (not a JSON object)`);
+  return header as Record<string, unknown>;
+}
+
+/** A file's header alone, read without its tensor data (listing metadata of large files). */
+export async function readSafetensorsHeader(path: string, what = 'file'): Promise<Record<string, unknown>> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const first8 = new Uint8Array(8);
+    const { bytesRead } = await fh.read(first8, 0, 8, 0);
+    const hl = headerLength(first8.subarray(0, bytesRead), size, what);
+    const bytes = new Uint8Array(hl);
+    await fh.read(bytes, 0, hl, 8);
+    return decodeHeader(bytes, what);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Parses and validates a whole file held in memory. `what` names it in errors. */
+export function parseSafetensors(buf: Uint8Array, what = 'file'): SafetensorsFile {
+  const hl = headerLength(buf, buf.byteLength, what);
+  const header = decodeHeader(buf.subarray(8, 8 + hl), what);
   const dataStart = 8 + hl;
   const dataLen = buf.byteLength - dataStart;
   const metadata: Record<string, string> = {};

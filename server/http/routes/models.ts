@@ -4,61 +4,19 @@
 // embedded default first), `shifts` (data/shifts/**/*.safetensors) and `adapters`
 // (data/adapters, which may not exist).
 import { existsSync } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Router } from 'express';
 import { listModels } from '../../diffusion/model/list.ts';
 import type { AppContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
+import { listFiles } from '../list-files.ts';
+import { readSafetensorsHeader, SafetensorsError } from '../../spectral/safetensors.ts';
 
 export const MODEL_FOLDERS = ['models', 'shifts', 'adapters'] as const;
 type ModelFolder = (typeof MODEL_FOLDERS)[number];
 
 const SAFETENSORS = '.safetensors';
-/** A shift file's header is a few KiB; refuse to read absurd ones (ComfyUI caps this route at 1 MiB). */
-const MAX_HEADER = 16 * 1024 * 1024;
-const MAX_DEPTH = 8;
-
-/** Regular files under `dir` (sub-folders too, dot-names skipped) as sorted '/'-separated names. */
-async function listFiles(dir: string, keep: (name: string) => boolean): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string, depth: number) => {
-    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const p = join(d, e.name);
-      if (e.isDirectory() && depth < MAX_DEPTH) await walk(p, depth + 1);
-      else if (e.isFile() && keep(e.name)) out.push(relative(dir, p).split(sep).join('/'));
-    }
-  };
-  await walk(dir, 0);
-  return out.sort();
-}
-
-/** The JSON header of a safetensors file (8-byte little-endian length, then JSON), read without the tensors. */
-export async function readSafetensorsHeader(path: string): Promise<Record<string, unknown>> {
-  const fh = await open(path, 'r');
-  try {
-    const len = Buffer.alloc(8);
-    const { bytesRead } = await fh.read(len, 0, 8, 0);
-    if (bytesRead < 8) throw new HttpError(422, 'invalid_safetensors', 'the file is shorter than a safetensors header');
-    const n = len.readBigUInt64LE(0);
-    const size = (await fh.stat()).size;
-    if (n > BigInt(MAX_HEADER) || Number(n) + 8 > size) throw new HttpError(422, 'invalid_safetensors', `header length ${n} is implausible for a ${size}-byte file (corrupt header)`);
-    const buf = Buffer.alloc(Number(n));
-    await fh.read(buf, 0, buf.length, 8);
-    let header: unknown;
-    try {
-      header = JSON.parse(buf.toString('utf8'));
-    } catch (e) {
-      throw new HttpError(422, 'invalid_safetensors', `corrupt header (not JSON: ${(e as Error).message})`);
-    }
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new HttpError(422, 'invalid_safetensors', 'corrupt header (not a JSON object)');
-    return header as Record<string, unknown>;
-  } finally {
-    await fh.close();
-  }
-}
 
 export function modelRoutes(ctx: AppContext): Router {
   const r = Router();
@@ -122,7 +80,13 @@ export function modelRoutes(ctx: AppContext): Router {
     const path = storage.resolveInside(base, filename);
     const st = await stat(path).catch(() => undefined);
     if (!st?.isFile()) throw new HttpError(404, 'not_found', `no file "${filename}" in ${folder}`);
-    const header = await readSafetensorsHeader(path);
+    let header: Record<string, unknown>;
+    try {
+      header = await readSafetensorsHeader(path, filename);
+    } catch (e) {
+      if (e instanceof SafetensorsError) throw new HttpError(422, 'invalid_safetensors', e.message);
+      throw e;
+    }
     const meta = header.__metadata__;
     if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new HttpError(404, 'no_metadata', `"${filename}" has no __metadata__`);
     res.json(meta);
