@@ -75,6 +75,18 @@ describe('request bodies', () => {
     expect((await waitForHistory(server.url, ok.json.prompt_id)).status.status_str).toBe('success');
   });
 
+  it('refuses a queue number that is not a whole number within ±(2³¹ − 1); later prompts keep counting', async () => {
+    for (const number of [1e308, -1e308, 1.5, 2 ** 31, '3', Number.NaN]) {
+      const r = await req(`${server.url}/api/prompt`, 'POST', `{"prompt": ${JSON.stringify(chain(8))}, "number": ${typeof number === 'string' ? `"${number}"` : String(number)}}`);
+      expect(r.status, String(number)).toBe(400);
+    }
+    const ok = await req(`${server.url}/api/prompt`, 'POST', { prompt: chain(9), number: 5 });
+    expect(ok.status).toBe(200);
+    const next = await req(`${server.url}/api/prompt`, 'POST', { prompt: chain(10) });
+    expect(next.json.number).toBeLessThan(1e6);
+    await waitForHistory(server.url, next.json.prompt_id);
+  });
+
   it('counts only brackets outside strings', () => {
     const text = (s: string) => Buffer.from(s);
     expect(jsonDeeperThan(text(`{"a": "${'['.repeat(500)}"}`), 2)).toBe(false);
