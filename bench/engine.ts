@@ -2,7 +2,7 @@
 // and fully cached (target ≤ 20 ms for the whole re-run). Run alone: npx tsx bench/engine.ts
 import { pathToFileURL } from 'node:url';
 import { defineNode, type ApiPrompt, type NodeDefinition, type Storage } from '../nodes/define.ts';
-import { NodeRegistry } from '../nodes/registry.ts';
+import { NodeRegistry } from '../server/engine/registry.ts';
 import { OutputCache, executePrompt, validatePrompt, type ExecuteDeps } from '../server/engine/index.ts';
 import { median } from './stats.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createStorage } from '../server/storage.ts';
 import { executePrompt, OutputCache, validatePrompt, type EngineEvent } from '../server/engine/index.ts';
 import { tinyModelDir } from '../server/diffusion/pipeline/testing.ts';
-import { NodeRegistry } from './registry.ts';
+import { NodeRegistry } from '../server/engine/registry.ts';
 import type { ApiPrompt, Storage } from './define.ts';
 import LoadModel from './load-model.ts';
 import Sample from './sample.ts';

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeRegistry } from './registry.ts';
+import { NodeRegistry } from '../server/engine/registry.ts';
 import LoadImage from './load-image.ts';
 import LoadImages from './load-images.ts';
 import ImageScale from './image-scale.ts';

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeRegistry } from './registry.ts';
+import { NodeRegistry } from '../server/engine/registry.ts';
 import LoadModel from './load-model.ts';
 import SVDDecompose from './svd-decompose.ts';
 import LoadShifts from './load-shifts.ts';

@@ -14,7 +14,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { ApiPrompt, DeviceName } from '../nodes/define.ts';
-import { loadRegistry } from '../nodes/registry.ts';
+import { loadRegistry } from '../server/engine/registry.ts';
 import { createStorage } from '../server/storage.ts';
 import { OutputCache } from '../server/engine/index.ts';
 import { decodePng, encodePng } from '../server/image/index.ts';

@@ -3,7 +3,7 @@
 //   npx tsx scripts/make-workflows.ts
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { loadRegistry, type NodeRegistry } from '../nodes/registry.ts';
+import { loadRegistry, type NodeRegistry } from '../server/engine/registry.ts';
 import { buildWorkflow, type UiWorkflow } from './lib/workflow-builder.ts';
 import { combineShifts, COSINE_EDIT, MULTI_SUBJECT, PERSONALIZE } from './lib/example-workflows.ts';
 

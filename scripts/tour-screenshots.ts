@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureClientBuilt, launchBrowser, queueAndScreenshot, repoRoot, startServer } from '../test/e2e/harness.ts';
-import { loadRegistry } from '../nodes/registry.ts';
+import { loadRegistry } from '../server/engine/registry.ts';
 import { createStorage } from '../server/storage.ts';
 import { PERSONALIZE, SHIFT_FILES } from './lib/example-workflows.ts';
 import { copyAssets, runWorkflow } from './lib/run-workflow.ts';

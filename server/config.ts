@@ -2,10 +2,9 @@
 // bind-address safety rule (loopback needs no token; any non-loopback address does).
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
-import type { DeviceName } from '../nodes/define.ts';
+import { DEVICE_SETTINGS, type DeviceName, type DeviceSetting } from './core/index.ts';
 
-export type DeviceSetting = 'cpu' | 'cuda' | 'webgpu' | 'auto';
-export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['cpu', 'cuda', 'webgpu', 'auto'];
+export { DEVICE_SETTINGS, type DeviceSetting };
 
 export interface ServerOptions {
   host: string;

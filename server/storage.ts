@@ -4,7 +4,7 @@ import { mkdirSync, realpathSync, existsSync } from 'node:fs';
 import { open, rename, mkdir, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Storage } from '../nodes/define.ts';
+import type { Storage } from './core/index.ts';
 
 export class PathOutsideError extends Error {
   constructor(name: string) {

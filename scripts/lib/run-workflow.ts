@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import type { ApiPrompt, DeviceName, ImageRef, Storage } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { NodeRegistry } from '../../server/engine/registry.ts';
 import { executePrompt, OutputCache, validatePrompt, workflowToPrompt } from '../../server/engine/index.ts';
 import { nodeId } from './example-workflows.ts';
 import type { WorkflowDesc } from './workflow-builder.ts';

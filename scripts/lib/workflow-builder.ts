@@ -4,7 +4,7 @@
 // left to right; nodes stacked top to bottom within a column.
 import type { InputSpec, NodeDefinition } from '../../nodes/define.ts';
 import { isWidgetType } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { NodeRegistry } from '../../server/engine/registry.ts';
 
 /** A link source: [node key, output index]. */
 export type Src = [string, number];

@@ -2,7 +2,7 @@
 import type { LoadedModel } from './model/loaded-model.ts';
 import type { Latent } from './pipeline/latent.ts';
 
-declare module '../../nodes/define.ts' {
+declare module '../core/node.ts' {
   interface SocketValues {
     MODEL: LoadedModel;
     LATENT: Latent;

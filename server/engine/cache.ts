@@ -3,9 +3,9 @@
 // fingerprint. Re-queueing a graph with one changed literal re-runs only what depends on it.
 // Least recently used entries go first when the memory budget is exceeded.
 import { createHash } from 'node:crypto';
-import type { ApiPrompt, OptionsEnv, UiOutput } from '../../nodes/define.ts';
-import { isWidgetType } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { ApiPrompt, OptionsEnv, UiOutput } from '../core/index.ts';
+import { isWidgetType } from '../core/index.ts';
+import type { NodeRegistry } from './registry.ts';
 import { asLink } from './plan.ts';
 import { nodeLabel } from './describe.ts';
 

@@ -1,6 +1,6 @@
 // Events the engine emits while running a prompt. The HTTP layer forwards them over the
 // WebSocket unchanged as `{type, data}` (ComfyUI's message names and payloads).
-import type { UiOutput } from '../../nodes/define.ts';
+import type { UiOutput } from '../core/index.ts';
 
 export type EngineEvent =
   | { type: 'execution_start'; data: { prompt_id: string; timestamp: number } }

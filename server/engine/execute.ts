@@ -4,9 +4,9 @@
 //   executing {node: null}, then exactly one of execution_success | execution_error |
 //   execution_interrupted.
 // Node failures never throw out of executePrompt: they end the prompt with an error event.
-import type { ApiPrompt, ComboInput, NodeContext, NodeDefinition, OptionsEnv, ProgressExtra, Runtime, Storage, UiOutput } from '../../nodes/define.ts';
-import { isWidgetType } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { ApiPrompt, ComboInput, NodeContext, NodeDefinition, OptionsEnv, ProgressExtra, Runtime, Storage, UiOutput } from '../core/index.ts';
+import { isWidgetType } from '../core/index.ts';
+import type { NodeRegistry } from './registry.ts';
 import type { EngineEvent, ExecutionErrorData, ExecutionStatus } from './events.ts';
 import { NodeKeyError, type CacheEntry, type OutputCache } from './cache.ts';
 import { planExecution, type InEdge } from './plan.ts';

@@ -2,7 +2,7 @@
 // Kept in memory in finishing order; the oldest are dropped past `limit` entries or past
 // `maxBytes` of serialized entries (a prompt's extra_data may carry megabytes of workflow:
 // ten 20 MB prompts would otherwise hold 200 MB for good).
-import type { UiOutput } from '../../nodes/define.ts';
+import type { UiOutput } from '../core/index.ts';
 import { JsonDir } from './json-dir.ts';
 import type { QueueTuple } from './queue-store.ts';
 

@@ -1,5 +1,5 @@
 // COMBO options may be a list or a function of the data folder; resolve each once per use.
-import type { ComboInput, OptionsEnv } from '../../nodes/define.ts';
+import type { ComboInput, OptionsEnv } from '../core/index.ts';
 
 export class OptionsResolver {
   private readonly memo = new Map<ComboInput, Promise<readonly string[]>>();

@@ -1,7 +1,7 @@
 // Which nodes a prompt needs and in what order: the ancestors of the requested outputs,
 // sorted so every node comes after the nodes it reads from. Ties break by node id, so the
 // same prompt always runs in the same order. Cycles are reported, never run.
-import type { ApiPrompt, Link } from '../../nodes/define.ts';
+import type { ApiPrompt, Link } from '../core/index.ts';
 
 /** A well-formed link value: `[sourceId, outputIndex]` with a string id and an integer index ≥ 0. */
 export function asLink(v: unknown): Link | undefined {

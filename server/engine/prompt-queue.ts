@@ -3,7 +3,7 @@
 // records each finished prompt in history before dropping it from the durable queue — so a
 // prompt that was running when the server died runs again, first, after a restart.
 import { randomUUID } from 'node:crypto';
-import type { ApiPrompt } from '../../nodes/define.ts';
+import type { ApiPrompt } from '../core/index.ts';
 import type { EngineEvent } from './events.ts';
 import { ProgressStateTracker } from './progress-state.ts';
 import type { HistoryEntry, HistoryStore } from './history-store.ts';

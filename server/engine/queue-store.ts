@@ -1,7 +1,7 @@
 // The durable pending queue: one JSON file per queued prompt under data/queue/. A prompt's
 // file is removed only after its history entry is written, so a prompt that was running when
 // the server died is found again on start and runs first (it keeps its original number).
-import type { ApiPrompt } from '../../nodes/define.ts';
+import type { ApiPrompt } from '../core/index.ts';
 import { JsonDir } from './json-dir.ts';
 
 export interface QueueItem {

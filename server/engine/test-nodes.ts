@@ -1,7 +1,7 @@
 // Tiny node definitions and fakes shared by the engine tests (not a node folder: the registry
 // never loads this file). `makeTestRegistry()` returns fresh run counters per test.
 import { defineNode, type NodeDefinition, type OptionsEnv, type Runtime, type Storage } from '../../nodes/define.ts';
-import { NodeRegistry } from '../../nodes/registry.ts';
+import { NodeRegistry } from './registry.ts';
 import type { EngineEvent } from './events.ts';
 
 export const storage: Storage = {

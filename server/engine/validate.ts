@@ -1,9 +1,9 @@
 // Prompt validation with ComfyUI's result shape and error type strings, so ComfyUI-aware
 // clients can highlight the failing node and input. Only output nodes whose whole
 // ancestry is valid are run; the rest are reported in node_errors.
-import type { ApiPrompt, ComboInput, FloatInput, InputSpec, IntInput, NodeDefinition, OptionsEnv } from '../../nodes/define.ts';
-import { isWidgetType } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { ApiPrompt, ComboInput, FloatInput, InputSpec, IntInput, NodeDefinition, OptionsEnv } from '../core/index.ts';
+import { isWidgetType } from '../core/index.ts';
+import type { NodeRegistry } from './registry.ts';
 import { asLink, compareIds, planExecution, type InEdge } from './plan.ts';
 import { OptionsResolver } from './options.ts';
 import { nodeLabel, summarizeValue } from './describe.ts';

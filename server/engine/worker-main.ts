@@ -1,7 +1,7 @@
 // The node worker: a child process that owns the node registry and the output cache and runs
 // one prompt at a time. Synchronous ORT runs block only this process, never the HTTP server;
 // a native crash here fails the running prompt, and the server starts a fresh worker.
-import { loadRegistry, type NodeRegistry } from '../../nodes/registry.ts';
+import { loadRegistry, type NodeRegistry } from './registry.ts';
 import { concreteDevice } from '../config.ts';
 import { createStorage } from '../storage.ts';
 import { executePrompt, OutputCache } from './index.ts';

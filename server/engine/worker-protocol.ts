@@ -1,6 +1,6 @@
 // Messages between the server process and the node worker (child_process IPC with the
 // 'advanced' serialisation, so typed arrays such as preview PNGs cross without copying to JSON).
-import type { ApiPrompt, UiOutput } from '../../nodes/define.ts';
+import type { ApiPrompt, UiOutput } from '../core/index.ts';
 import type { DeviceSetting } from '../config.ts';
 import type { EngineEvent, ExecutionErrorData, ExecutionStatus } from './events.ts';
 

@@ -2,9 +2,9 @@
 // the engine runs. Widget values are read in the definition's widget order; seed-like INT
 // widgets carry one extra "control after generate" entry that is skipped. Muted nodes are
 // dropped, bypassed nodes pass their same-typed input through, reroutes are followed.
-import type { ApiNode, ApiPrompt, InputSpec, Link } from '../../nodes/define.ts';
-import { isWidgetType } from '../../nodes/define.ts';
-import type { NodeRegistry } from '../../nodes/registry.ts';
+import type { ApiNode, ApiPrompt, InputSpec, Link } from '../core/index.ts';
+import { isWidgetType } from '../core/index.ts';
+import type { NodeRegistry } from './registry.ts';
 import { summarizeValue } from './describe.ts';
 
 export class WorkflowError extends Error {

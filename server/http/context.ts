@@ -1,6 +1,6 @@
 // What every route needs, built once by createServer.
-import type { NodeRegistry } from '../../nodes/registry.ts';
-import type { OptionsEnv, Storage } from '../../nodes/define.ts';
+import type { NodeRegistry } from '../engine/registry.ts';
+import type { OptionsEnv, Storage } from '../core/index.ts';
 import type { PromptQueue } from '../engine/prompt-queue.ts';
 import type { DeviceSetting } from '../config.ts';
 

@@ -3,7 +3,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { loadRegistry } from '../../nodes/registry.ts';
+import { loadRegistry } from '../engine/registry.ts';
 import { bindRefusal, DEFAULTS, type ServerOptions } from '../config.ts';
 import { HistoryStore } from '../engine/history-store.ts';
 import { PromptQueue } from '../engine/prompt-queue.ts';

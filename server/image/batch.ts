@@ -1,5 +1,5 @@
 // ImageBatch (float32 NHWC, RGB, [0,1]) ↔ single images, and batches → PNG files.
-import type { ImageBatch } from '../../nodes/define.ts';
+import type { ImageBatch } from '../core/index.ts';
 import { encodePng } from './png.ts';
 import type { RgbImage } from './types.ts';
 

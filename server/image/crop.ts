@@ -1,5 +1,5 @@
 // Rectangular crops of RGB images and batches; out-of-bounds rectangles are errors, not clamps.
-import type { ImageBatch } from '../../nodes/define.ts';
+import type { ImageBatch } from '../core/index.ts';
 import { batchFrames, checkBatch, stackImages } from './batch.ts';
 import type { RgbImage } from './types.ts';
 

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Storage } from '../../nodes/define.ts';
+import type { Storage } from '../core/index.ts';
 import { decodeImage } from './decode.ts';
 import type { RgbImage } from './types.ts';
 

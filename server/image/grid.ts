@@ -1,5 +1,5 @@
 // Tiles a batch into one image, row by row (e.g. a sweep of interpolation weights).
-import type { ImageBatch } from '../../nodes/define.ts';
+import type { ImageBatch } from '../core/index.ts';
 import { checkBatch } from './batch.ts';
 import { checkImageSize } from './types.ts';
 

@@ -4,7 +4,7 @@
 //   bilinear: half-pixel centres, edges clamped, no antialiasing (torch, align_corners=False).
 //   area:     box filter; each output pixel is the exact coverage-weighted mean of the source
 //             pixels under it (a 2× downscale averages 2×2 blocks).
-import type { ImageBatch } from '../../nodes/define.ts';
+import type { ImageBatch } from '../core/index.ts';
 import { batchFrames, checkBatch, stackImages } from './batch.ts';
 import { cropImage } from './crop.ts';
 import { checkImageSize, type RgbImage } from './types.ts';

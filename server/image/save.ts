@@ -1,7 +1,7 @@
 // Writing images to output/ or temp/ with ComfyUI's naming: `<prefix>_00001_.png`, counting
 // up past the files already there, each file written atomically.
 import { readdir } from 'node:fs/promises';
-import type { ApiPrompt, ImageBatch, ImageRef, Storage } from '../../nodes/define.ts';
+import type { ApiPrompt, ImageBatch, ImageRef, Storage } from '../core/index.ts';
 import { batchToPngs } from './batch.ts';
 
 export interface SavedPrefix {

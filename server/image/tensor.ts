@@ -1,5 +1,5 @@
 // IMAGE (NHWC, [0,1]) ↔ the NCHW tensors ONNX vision models take and give (VAE: [-1,1]).
-import type { ImageBatch } from '../../nodes/define.ts';
+import type { ImageBatch } from '../core/index.ts';
 import { checkBatch } from './batch.ts';
 
 /** `unit`: values in [0,1]; `signed`: values in [-1,1] (Stable Diffusion's VAE). */

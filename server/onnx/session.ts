@@ -7,8 +7,11 @@ import ort from 'onnxruntime-node';
 import type { ModelProto } from './proto.ts';
 import { modelDataBytes, saveModel, serializeModel } from './io.ts';
 
-export type Device = 'cpu' | 'cuda' | 'webgpu' | 'auto';
-export type ConcreteDevice = Exclude<Device, 'auto'>;
+import type { DeviceName, DeviceSetting } from '../core/device.ts';
+
+/** What a caller may ask for (a device or `auto`) and what a session runs on: the core's device names. */
+export type Device = DeviceSetting;
+export type ConcreteDevice = DeviceName;
 export type Session = ort.InferenceSession;
 
 export interface SessionOptions {

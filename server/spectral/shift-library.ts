@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import type { Storage } from '../../nodes/define.ts';
+import type { Storage } from '../core/index.ts';
 import { SPECTRAL_PARTS, type SpectralPart } from './layers.ts';
 import { layerLengths, modelLayers, type SpectralModelRef } from './model-layers.ts';
 import { parseSafetensors } from './safetensors.ts';

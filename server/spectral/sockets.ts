@@ -2,7 +2,7 @@
 import type { SpectralShifts } from './shifts.ts';
 import type { SvdValue } from './svd-model.ts';
 
-declare module '../../nodes/define.ts' {
+declare module '../core/node.ts' {
   interface SocketValues {
     SVD: SvdValue;
     SHIFTS: SpectralShifts;

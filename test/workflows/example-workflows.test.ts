@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRegistry, type NodeRegistry } from '../../nodes/registry.ts';
+import { loadRegistry, type NodeRegistry } from '../../server/engine/registry.ts';
 import type { Storage } from '../../nodes/define.ts';
 import { createStorage } from '../../server/storage.ts';
 import { OutputCache, validatePrompt, workflowToPrompt } from '../../server/engine/index.ts';

@@ -1,7 +1,7 @@
 // Pixels ↔ latents through the model's VAE, as diffusers does: images NHWC [0,1] become
 // NCHW [-1,1]; encoder latents (the mean half when the encoder emits latent_parameters) are
 // multiplied by the scaling factor; the decoder gets latents divided by it.
-import type { ImageBatch } from '../../../nodes/define.ts';
+import type { ImageBatch } from '../../core/index.ts';
 import type { LoadedModel } from '../model/index.ts';
 import { PipelineInputError } from './errors.ts';
 import type { Latent } from './latent.ts';

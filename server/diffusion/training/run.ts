@@ -2,7 +2,7 @@
 // it: validate → class images (cached) → run key and checkpoint folder → train → SHIFTS.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Storage } from '../../../nodes/define.ts';
+import type { Storage } from '../../core/index.ts';
 import { batchFrames, type RgbImage } from '../../image/index.ts';
 import { makeShifts, META_PARTIAL, META_TRAINING, saveShiftFile, type SpectralShifts, type SvdValue } from '../../spectral/index.ts';
 import type { LoadedModel } from '../model/index.ts';

@@ -1,7 +1,7 @@
 // Checks a training request before any model work, so a bad input fails in milliseconds with
 // a message naming the input: no images, images of other sizes (resized, with a note), an
 // identifier missing from its prompt, λ > 0 without a class prompt, bad numbers.
-import type { ImageBatch } from '../../../nodes/define.ts';
+import type { ImageBatch } from '../../core/index.ts';
 import { batchFrames, resizeCover, type RgbImage } from '../../image/index.ts';
 import { MAX_MIX_SUBJECTS } from './cut-mix.ts';
 import { TrainInputError } from './errors.ts';

@@ -5,7 +5,7 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Request, type RequestHandler } from 'express';
-import type { Storage } from '../../../nodes/define.ts';
+import type { Storage } from '../../core/index.ts';
 import { HttpError } from '../errors.ts';
 
 export const DEFAULT_USER = 'default';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defineNode } from './define.ts';
+import { defineNode } from '../../nodes/define.ts';
 import { NodeRegistry } from './registry.ts';
 
 const add = defineNode({

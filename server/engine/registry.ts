@@ -1,9 +1,10 @@
 // Discovers node definitions: every `.ts` file in nodes/ (and its sub-folders) that
-// default-exports a NodeDefinition. The engine knows nodes only through this.
+// default-exports a NodeDefinition. The engine knows nodes only through this: it loads them by
+// path at run time, so no layer below nodes/ imports a node file.
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ComboInput, NodeDefinition, OptionsEnv, InputSpec } from './define.ts';
+import type { ComboInput, NodeDefinition, OptionsEnv, InputSpec } from '../core/index.ts';
 
 export class NodeRegistry {
   private readonly defs = new Map<string, NodeDefinition>();
@@ -95,10 +96,11 @@ async function describeInput(spec: InputSpec, env: OptionsEnv): Promise<[unknown
   return [type, extra];
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
+/** The repository's node definitions: the top layer, loaded by path, never imported. */
+const NODES_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../nodes');
 
-/** Loads every node file under `dir` (default: this folder). Tests and helpers are skipped. */
-export async function loadRegistry(dir: string = here): Promise<NodeRegistry> {
+/** Loads every node file under `dir` (default: the repository's nodes/). Tests and helpers are skipped. */
+export async function loadRegistry(dir: string = NODES_DIR): Promise<NodeRegistry> {
   const registry = new NodeRegistry();
   for (const file of await nodeFiles(dir)) {
     const mod = (await import(pathToFileURL(file).href)) as { default?: NodeDefinition };

@@ -1,0 +1,36 @@
+// What crosses the wire between clients and the server, shared by every layer that reads or
+// writes it: the API-format prompt, and the shape of validation and input errors
+// (ComfyUI's names, so ComfyUI-aware clients can highlight the failing node and input).
+
+/** API-format prompt: `{id: {class_type, inputs: {name: literal | [srcId, outputIndex]}}}`. */
+export type ApiPrompt = Record<string, ApiNode>;
+export interface ApiNode {
+  class_type: string;
+  inputs: Record<string, unknown>;
+  _meta?: { title?: string };
+}
+export type Link = [string, number];
+
+/** One problem with one node (ComfyUI's node_errors[id].errors[i]); `input_name` names the input at fault. */
+export interface NodeInputError {
+  type: string;
+  message: string;
+  details: string;
+  extra_info: { input_name?: string; received_value?: unknown; [key: string]: unknown };
+}
+
+/** All of one node's problems (ComfyUI's node_errors[id]). */
+export interface NodeErrors {
+  errors: NodeInputError[];
+  /** The output nodes that cannot run because of this node. */
+  dependent_outputs: string[];
+  class_type: string;
+}
+
+/** Why a whole prompt was refused (ComfyUI's `error` of a 400 from POST /prompt). */
+export interface PromptError {
+  type: string;
+  message: string;
+  details: string;
+  extra_info: Record<string, unknown>;
+}
