@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { addMseLoss, BENCH_UNET, buildUNet, createSession, differentiate, liftParameters, loadModel, normal, numel, ort, rng, saveModel } from '../server/onnx/index.ts';
+import { BENCH_UNET, buildUNet } from '../server/onnx/unet.testing.ts';
+import { addMseLoss, createSession, differentiate, liftParameters, loadModel, normal, numel, ort, rng, saveModel } from '../server/onnx/index.ts';
 import { median } from './stats.ts';
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EMBEDDED_CONFIG, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
+import { EMBEDDED_CONFIG, writeEmbeddedModel } from '../research/embedded-model/index.ts';
 import { encodeText, LoadedModel, previewPng, randn, sampleLatents, wantsPreview, type StepInfo } from '../server/diffusion/index.ts';
 import { ort } from '../server/onnx/index.ts';
 import { median } from './stats.ts';

@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EMBEDDED_CONFIG, latentShape, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
+import { EMBEDDED_CONFIG, latentShape, writeEmbeddedModel } from '../research/embedded-model/index.ts';
 import { LoadedModel } from '../server/diffusion/model/index.ts';
 import { ort } from '../server/onnx/index.ts';
 import { decomposeModel, encodeShiftFile, makeShifts, modelLayers, shiftOverrides, zeroShifts, layerLengths, type SpectralLayer } from '../server/spectral/index.ts';
-import { randomValues } from '../server/spectral/test-graphs.ts';
+import { randomValues } from '../server/spectral/graphs.testing.ts';
 
 function counts(layers: SpectralLayer[]): string {
   const by = (k: string) => layers.filter((l) => l.kind === k).length;

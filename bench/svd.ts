@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { gemm, svd, SvdPool, type SvdResult } from '../server/linalg/index.ts';
-import { randomMatrix } from '../server/linalg/test-matrices.ts';
+import { randomMatrix } from '../server/linalg/matrices.testing.ts';
 import { SvdCache } from '../server/spectral/svd-cache.ts';
 import { clipTextLayers, deltaLength, sd15UnetLayers, type LayerSpec } from '../server/spectral/sd15-layers.ts';
 import { encodeShiftFile } from '../server/spectral/shift-file.ts';

@@ -1,7 +1,6 @@
 // CombineShifts: δ' = s · (w_a·δ_a + w_b·δ_b). add: weights 1; interpolate: α, 1 − α;
 // weighted_sum: weight_a, weight_b. Shifts of different models are refused.
-import { defineNode } from './define.ts';
-import { inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
 import { combineShifts, CombineError } from '../server/spectral/index.ts';
 
 const NODE = 'CombineShifts';
@@ -31,18 +30,18 @@ export default defineNode({
       interpolate: [alpha, 1 - alpha],
       weighted_sum: [weight_a, weight_b],
     };
-    if (!(MODES as readonly string[]).includes(mode)) throw inputError(NODE, 'mode', `unknown mode "${mode}" (expected ${MODES.join(', ')})`);
+    if (!(MODES as readonly string[]).includes(mode)) throw new InputError('mode', `unknown mode "${mode}" (expected ${MODES.join(', ')})`);
     for (const [name, v] of Object.entries({ alpha, weight_a, weight_b, scale })) {
-      if (!Number.isFinite(v)) throw inputError(NODE, name, `must be a finite number, got ${v}`);
+      if (!Number.isFinite(v)) throw new InputError(name, `must be a finite number, got ${v}`);
     }
-    if (mode === 'interpolate' && !shifts_b) throw inputError(NODE, 'shifts_b', 'interpolate needs two sets of shifts: connect shifts_b');
+    if (mode === 'interpolate' && !shifts_b) throw new InputError('shifts_b', 'interpolate needs two sets of shifts: connect shifts_b');
     const [wa, wb] = weights[mode as (typeof MODES)[number]];
     try {
       const out = shifts_b ? combineShifts([shifts_a, shifts_b], [wa, wb], scale) : combineShifts([shifts_a], [mode === 'weighted_sum' ? wa : 1], scale);
       ctx.log(`${mode}: ${out.deltas.size} layers`);
       return { outputs: [out] };
     } catch (e) {
-      if (e instanceof CombineError) throw inputError(NODE, /different models|values in one input/.test(e.message) ? 'shifts_b' : 'mode', e.message);
+      if (e instanceof CombineError) throw new InputError(/different models|values in one input/.test(e.message) ? 'shifts_b' : 'mode', e.message);
       throw e;
     }
   },

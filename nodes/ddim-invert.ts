@@ -1,9 +1,9 @@
 // DDIMInvert: image → VAE latent z₀ → DDIM inversion to z_T with the target prompt (guidance
 // 1 by default, as CoSINE editing does). Follows diffusers' current DDIMInverseScheduler:
 // ascending timesteps, step t moves the latent from level t − T//n to t using the UNet at t.
-import { defineNode } from './define.ts';
+import { defineNode, renameInput } from './define.ts';
 import { overridesForShifts } from './lib/shift-overrides.ts';
-import { encodeImage, invertLatents, MAX_STEPS, previewPng, toNodeError, wantsPreview } from '../server/diffusion/index.ts';
+import { encodeImage, invertLatents, MAX_STEPS, previewPng, wantsPreview } from '../server/diffusion/index.ts';
 
 const NODE = 'DDIMInvert';
 
@@ -28,7 +28,7 @@ export default defineNode({
 
   async run(i, ctx) {
     try {
-      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale ?? 1, ctx);
+      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale, ctx);
       const z0 = await encodeImage(i.model, i.image);
       const latent = await invertLatents(i.model, {
         prompt: i.prompt,
@@ -45,7 +45,7 @@ export default defineNode({
       });
       return { outputs: [latent] };
     } catch (e) {
-      throw toNodeError(NODE, e, { guidance: 'guidance_scale', latent: 'image' });
+      throw renameInput(e, { guidance: 'guidance_scale', latent: 'image' });
     }
   },
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStorage } from '../server/storage.ts';
 import { randn, type LoadedModel, type Latent } from '../server/diffusion/index.ts';
-import { testImage, tinyModelDir } from '../server/diffusion/pipeline/testing.ts';
+import { testImage, tinyModelDir } from '../server/diffusion/pipeline/model.testing.ts';
 import type { NodeContext, Storage } from './define.ts';
 import LoadModel from './load-model.ts';
 import Sample from './sample.ts';
@@ -62,16 +62,16 @@ describe('LoadModel', () => {
 
   it('names the input for a missing part, an unknown model and an unknown execution provider', async () => {
     const { ctx } = context(storage);
-    await expect(LoadModel.run({ model_name: 'broken', device: 'cpu' }, ctx)).rejects.toThrow(/^LoadModel: input "model_name": "broken" is not a usable model: .*missing unet\/model\.onnx/);
-    await expect(LoadModel.run({ model_name: 'nope', device: 'cpu' }, ctx)).rejects.toThrow(/^LoadModel: input "model_name": no model "nope"/);
-    await expect(LoadModel.run({ model_name: 'another', device: 'tpu' }, ctx)).rejects.toThrow(/^LoadModel: input "device": unknown execution provider "tpu"/);
+    await expect(LoadModel.run({ model_name: 'broken', device: 'cpu' }, ctx)).rejects.toThrow(/^input "model_name": "broken" is not a usable model: .*missing unet\/model\.onnx/);
+    await expect(LoadModel.run({ model_name: 'nope', device: 'cpu' }, ctx)).rejects.toThrow(/^input "model_name": no model "nope"/);
+    await expect(LoadModel.run({ model_name: 'another', device: 'tpu' }, ctx)).rejects.toThrow(/^input "device": unknown execution provider "tpu"/);
   });
 
   it('an explicit device either starts or fails naming the input, never silently on CPU', async () => {
     const { ctx } = context(storage);
     for (const device of ['webgpu', 'cuda'] as const) {
       const r = await LoadModel.run({ model_name: 'another', device }, ctx).then((x) => x.outputs[0] as LoadedModel, (e: Error) => e);
-      if (r instanceof Error) expect(r.message).toMatch(new RegExp(`^LoadModel: input "device": execution provider '${device}' could not start`));
+      if (r instanceof Error) expect(r.message).toMatch(new RegExp(`^input "device": execution provider '${device}' could not start`));
       else expect(r.device).toBe(device);
     }
   });
@@ -82,7 +82,7 @@ describe('Sample', () => {
     const { ctx, progress } = context(storage);
     const inputs = { model, prompt: 'a red circle', negative_prompt: '', steps: 16, guidance_scale: 4, eta: 0, seed: 3, width: 12, height: 8, batch_size: 2, latent: undefined, shifts: undefined, shift_scale: 1 };
     const res = await Sample.run(inputs, ctx);
-    const [images, latent] = res.outputs as [{ shape: number[]; data: Float32Array }, Latent];
+    const [images, latent] = res.outputs;
     expect(images.shape).toEqual([2, 8, 12, 3]);
     expect(latent.shape).toEqual([2, 12, 4, 6]);
     expect(progress.map((p) => p.value)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
@@ -99,12 +99,12 @@ describe('Sample', () => {
   it('names bad inputs', async () => {
     const { ctx } = context(storage);
     const base = { model, prompt: 'a red circle', negative_prompt: '', steps: 2, guidance_scale: 1, eta: 0, seed: 0, width: 8, height: 8, batch_size: 1, latent: undefined, shifts: undefined, shift_scale: 1 };
-    await expect(Sample.run({ ...base, width: 9 }, ctx)).rejects.toThrow(/^Sample: input "width": svdiff-shapes takes sizes that are multiples of 4/);
-    await expect(Sample.run({ ...base, prompt: '' }, ctx)).rejects.toThrow(/^Sample: input "prompt": is empty/);
-    await expect(Sample.run({ ...base, guidance_scale: Number.NaN }, ctx)).rejects.toThrow(/^Sample: input "guidance_scale"/);
-    await expect(Sample.run({ ...base, batch_size: 0 }, ctx)).rejects.toThrow(/^Sample: input "batch_size"/);
+    await expect(Sample.run({ ...base, width: 9 }, ctx)).rejects.toThrow(/^input "width": svdiff-shapes takes sizes that are multiples of 4/);
+    await expect(Sample.run({ ...base, prompt: '' }, ctx)).rejects.toThrow(/^input "prompt": is empty/);
+    await expect(Sample.run({ ...base, guidance_scale: Number.NaN }, ctx)).rejects.toThrow(/^input "guidance_scale"/);
+    await expect(Sample.run({ ...base, batch_size: 0 }, ctx)).rejects.toThrow(/^input "batch_size"/);
     // SD's leading spacing with steps_offset 1 would step past t = 999 at 1000 steps.
-    await expect(Sample.run({ ...base, steps: 1000 }, ctx)).rejects.toThrow(/^Sample: input "steps": 1000 steps reach timestep 1000 .*use at most 999/);
+    await expect(Sample.run({ ...base, steps: 1000 }, ctx)).rejects.toThrow(/^input "steps": 1000 steps reach timestep 1000 .*use at most 999/);
   });
 
   it('stops with an AbortError when interrupted', async () => {
@@ -125,15 +125,15 @@ describe('DDIMInvert, SlerpNoise, RandomNoise, VAE nodes', () => {
     expect(zT.shape).toEqual([1, 12, 4, 4]);
     expect(progress.at(-1)).toMatchObject({ value: 4, max: 4 });
     const out = await Sample.run({ model, latent: zT, prompt: 'a red circle', negative_prompt: '', steps: 4, guidance_scale: 1, eta: 0, seed: 0, width: 64, height: 64, batch_size: 1, shifts: undefined, shift_scale: 1 }, context(storage).ctx);
-    expect((out.outputs[0] as { shape: number[] }).shape).toEqual([1, 8, 8, 3]);
+    expect(out.outputs[0].shape).toEqual([1, 8, 8, 3]);
   });
 
   it('names bad DDIMInvert inputs', async () => {
     const { ctx } = context(storage);
     const base = { model, image: testImage(8, 8), prompt: 'a red circle', negative_prompt: '', steps: 2, guidance_scale: 1, shifts: undefined, shift_scale: 1 };
-    await expect(DDIMInvert.run({ ...base, image: testImage(7, 8) }, ctx)).rejects.toThrow(/^DDIMInvert: input "image": is 7×8/);
-    await expect(DDIMInvert.run({ ...base, prompt: ' ' }, ctx)).rejects.toThrow(/^DDIMInvert: input "prompt": is empty/);
-    await expect(DDIMInvert.run({ ...base, steps: 5000 }, ctx)).rejects.toThrow(/^DDIMInvert: input "steps"/);
+    await expect(DDIMInvert.run({ ...base, image: testImage(7, 8) }, ctx)).rejects.toThrow(/^input "image": is 7×8/);
+    await expect(DDIMInvert.run({ ...base, prompt: ' ' }, ctx)).rejects.toThrow(/^input "prompt": is empty/);
+    await expect(DDIMInvert.run({ ...base, steps: 5000 }, ctx)).rejects.toThrow(/^input "steps"/);
   });
 
   it('random noise is randn(seed) in the model latent shape; slerp goes from latent to that noise', async () => {
@@ -141,7 +141,7 @@ describe('DDIMInvert, SlerpNoise, RandomNoise, VAE nodes', () => {
     const noise = (await RandomNoise.run({ model, width: 8, height: 4, batch_size: 2, seed: 9 }, ctx)).outputs[0] as Latent;
     expect(noise.shape).toEqual([2, 12, 2, 4]);
     expect(noise.samples).toEqual(randn(9, [2, 12, 2, 4]));
-    await expect(RandomNoise.run({ model, width: 5, height: 4, batch_size: 1, seed: 0 }, ctx)).rejects.toThrow(/^RandomNoise: input "width"/);
+    await expect(RandomNoise.run({ model, width: 5, height: 4, batch_size: 1, seed: 0 }, ctx)).rejects.toThrow(/^input "width"/);
     const z: Latent = { samples: randn(1, [2, 12, 2, 4]).map((v) => v * 0.3), shape: [2, 12, 2, 4] };
     const at0 = (await SlerpNoise.run({ latent: z, seed: 9, alpha: 0 }, ctx)).outputs[0] as Latent;
     const at1 = (await SlerpNoise.run({ latent: z, seed: 9, alpha: 1 }, ctx)).outputs[0] as Latent;
@@ -151,8 +151,8 @@ describe('DDIMInvert, SlerpNoise, RandomNoise, VAE nodes', () => {
       expect(at1.samples[i]).toBeCloseTo(noise.samples[i], 5);
     }
     expect(half.samples).not.toEqual(at0.samples);
-    await expect(SlerpNoise.run({ latent: z, seed: 9, alpha: 2 }, ctx)).rejects.toThrow(/^SlerpNoise: input "alpha"/);
-    await expect(SlerpNoise.run({ latent: { samples: new Float32Array(3), shape: [1, 1, 2, 2] }, seed: 9, alpha: 0.5 }, ctx)).rejects.toThrow(/^SlerpNoise: input "latent"/);
+    await expect(SlerpNoise.run({ latent: z, seed: 9, alpha: 2 }, ctx)).rejects.toThrow(/^input "alpha"/);
+    await expect(SlerpNoise.run({ latent: { samples: new Float32Array(3), shape: [1, 1, 2, 2] }, seed: 9, alpha: 0.5 }, ctx)).rejects.toThrow(/^input "latent"/);
   });
 
   it('VAE encode → decode returns the image', async () => {
@@ -161,6 +161,6 @@ describe('DDIMInvert, SlerpNoise, RandomNoise, VAE nodes', () => {
     const z = (await VAEEncode.run({ model, image }, ctx)).outputs[0] as Latent;
     const back = (await VAEDecode.run({ model, latent: z }, ctx)).outputs[0] as { data: Float32Array };
     for (let i = 0; i < image.data.length; i++) expect(back.data[i]).toBeCloseTo(image.data[i], 5);
-    await expect(VAEDecode.run({ model, latent: { samples: new Float32Array(4), shape: [1, 4, 1, 1] } }, ctx)).rejects.toThrow(/^VAEDecode: input "latent": has 4 channels/);
+    await expect(VAEDecode.run({ model, latent: { samples: new Float32Array(4), shape: [1, 4, 1, 1] } }, ctx)).rejects.toThrow(/^input "latent": has 4 channels/);
   });
 });

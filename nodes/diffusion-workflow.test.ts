@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStorage } from '../server/storage.ts';
 import { executePrompt, OutputCache, validatePrompt, type EngineEvent } from '../server/engine/index.ts';
-import { tinyModelDir } from '../server/diffusion/pipeline/testing.ts';
+import { tinyModelDir } from '../server/diffusion/pipeline/model.testing.ts';
 import { NodeRegistry } from '../server/engine/registry.ts';
 import type { ApiPrompt, Storage } from './define.ts';
 import LoadModel from './load-model.ts';
@@ -73,7 +73,7 @@ describe('diffusion workflow through the engine', () => {
   it('reports a bad input as an execution error of that node', async () => {
     const { result } = await run({ ...prompt, '6': sampler({ latent: ['5', 0], prompt: '' }) });
     expect(result.status).toBe('error');
-    expect(result.error).toMatchObject({ node_id: '6', node_type: 'Sample', exception_message: expect.stringMatching(/^Sample: input "prompt": is empty/) });
+    expect(result.error).toMatchObject({ node_id: '6', node_type: 'Sample', exception_message: expect.stringMatching(/^Node #6 \(Sample\): input "prompt": is empty/), input_name: 'prompt' });
   });
 
   it('stops a running Sample on interrupt', async () => {

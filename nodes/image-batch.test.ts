@@ -15,7 +15,7 @@ describe('ImageBatch', () => {
 
   it('names the input whose size differs', async () => {
     await expect(ImageBatchNode.run({ image_1: img(1, 4, 6, 0), image_2: img(1, 4, 6, 0), image_4: img(1, 5, 6, 0) } as never, ctx)).rejects.toThrow(
-      /ImageBatch: input "image_4": is 6×5, image_1 is 6×4/,
+      /input "image_4": is 6×5, image_1 is 6×4/,
     );
   });
 });

@@ -1,7 +1,7 @@
 // ImageBatch: joins several IMAGE batches into one (e.g. one Sample per α of an interpolation
 // sweep, then Image Grid). All images must share one size.
-import { defineNode, type ImageBatch } from './define.ts';
-import { batchFrames, checkBatch, inputError, stackImages } from '../server/image/index.ts';
+import { defineNode, type ImageBatch, InputError } from './define.ts';
+import { batchFrames, checkBatch, stackImages } from '../server/image/index.ts';
 
 const NODE = 'ImageBatch';
 const SLOTS = ['image_1', 'image_2', 'image_3', 'image_4', 'image_5', 'image_6', 'image_7', 'image_8'] as const;
@@ -32,11 +32,11 @@ export default defineNode({
       try {
         checkBatch(batch);
       } catch (e) {
-        throw inputError(NODE, name, (e as Error).message);
+        throw new InputError(name, (e as Error).message);
       }
       const [, h, w] = batch.shape;
       if (!first) first = { input: name, w, h };
-      else if (w !== first.w || h !== first.h) throw inputError(NODE, name, `is ${w}×${h}, ${first.input} is ${first.w}×${first.h}`);
+      else if (w !== first.w || h !== first.h) throw new InputError(name, `is ${w}×${h}, ${first.input} is ${first.w}×${first.h}`);
       frames.push(...batchFrames(batch));
     }
     return { outputs: [stackImages(frames)] };

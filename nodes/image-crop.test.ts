@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import ImageCrop from './image-crop.ts';
 import { stackImages } from '../server/image/index.ts';
-import { gradient, tempStorage, testContext } from '../server/image/testing.ts';
+import { gradient, tempStorage, testContext } from '../server/image/image.testing.ts';
 import type { ImageBatch } from './define.ts';
 
 const { storage, cleanup } = tempStorage();
@@ -23,11 +23,11 @@ describe('ImageCrop', () => {
 
   it('refuses rectangles that do not fit, naming the input at fault', async () => {
     const run = (o: Record<string, unknown>) => ImageCrop.run({ image: img, width: 4, height: 4, x: 0, y: 0, ...o } as never, ctx);
-    await expect(run({ x: 10 })).rejects.toThrow(/^ImageCrop: input "x": the 4×4 crop at \(10, 0\) does not fit inside the 10×8 image/);
-    await expect(run({ y: 8 })).rejects.toThrow(/^ImageCrop: input "y":/);
-    await expect(run({ x: 7 })).rejects.toThrow(/^ImageCrop: input "width": .*at most 3 wide from x = 7/);
-    await expect(run({ y: 5 })).rejects.toThrow(/^ImageCrop: input "height": .*at most 3 high/);
-    await expect(run({ width: 0 })).rejects.toThrow(/^ImageCrop: input "width": must be an integer from 1/);
-    await expect(run({ x: -1 })).rejects.toThrow(/^ImageCrop: input "x": must be an integer from 0/);
+    await expect(run({ x: 10 })).rejects.toThrow(/^input "x": the 4×4 crop at \(10, 0\) does not fit inside the 10×8 image/);
+    await expect(run({ y: 8 })).rejects.toThrow(/^input "y":/);
+    await expect(run({ x: 7 })).rejects.toThrow(/^input "width": .*at most 3 wide from x = 7/);
+    await expect(run({ y: 5 })).rejects.toThrow(/^input "height": .*at most 3 high/);
+    await expect(run({ width: 0 })).rejects.toThrow(/^input "width": must be an integer from 1/);
+    await expect(run({ x: -1 })).rejects.toThrow(/^input "x": must be an integer from 0/);
   });
 });

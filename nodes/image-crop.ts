@@ -1,6 +1,6 @@
 // ImageCrop: the width×height rectangle at (x, y) of every frame; it must fit inside.
-import { defineNode } from './define.ts';
-import { checkBatch, cropBatch, inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { checkBatch, cropBatch } from '../server/image/index.ts';
 
 const NODE = 'ImageCrop';
 const MAX = 8192;
@@ -23,17 +23,17 @@ export default defineNode({
     try {
       checkBatch(image);
     } catch (e) {
-      throw inputError(NODE, 'image', (e as Error).message);
+      throw new InputError('image', (e as Error).message);
     }
     const [, H, W] = image.shape;
     for (const [name, v, min] of [['width', width, 1], ['height', height, 1], ['x', x, 0], ['y', y, 0]] as const) {
-      if (!Number.isInteger(v) || v < min || v > MAX) throw inputError(NODE, name, `must be an integer from ${min} to ${MAX}, got ${v}`);
+      if (!Number.isInteger(v) || v < min || v > MAX) throw new InputError(name, `must be an integer from ${min} to ${MAX}, got ${v}`);
     }
     const where = `the ${width}×${height} crop at (${x}, ${y}) does not fit inside the ${W}×${H} image`;
-    if (x >= W) throw inputError(NODE, 'x', `${where} (x must be below ${W})`);
-    if (y >= H) throw inputError(NODE, 'y', `${where} (y must be below ${H})`);
-    if (x + width > W) throw inputError(NODE, 'width', `${where} (at most ${W - x} wide from x = ${x})`);
-    if (y + height > H) throw inputError(NODE, 'height', `${where} (at most ${H - y} high from y = ${y})`);
+    if (x >= W) throw new InputError('x', `${where} (x must be below ${W})`);
+    if (y >= H) throw new InputError('y', `${where} (y must be below ${H})`);
+    if (x + width > W) throw new InputError('width', `${where} (at most ${W - x} wide from x = ${x})`);
+    if (y + height > H) throw new InputError('height', `${where} (at most ${H - y} high from y = ${y})`);
     return { outputs: [cropBatch(image, x, y, width, height)] };
   },
 });

@@ -1,6 +1,6 @@
 // ImageGrid: a batch tiled into one image, row by row (e.g. an interpolation sweep).
-import { defineNode } from './define.ts';
-import { checkBatch, gridImage, inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { checkBatch, gridImage } from '../server/image/index.ts';
 
 const NODE = 'ImageGrid';
 
@@ -20,15 +20,14 @@ export default defineNode({
     try {
       checkBatch(images);
     } catch (e) {
-      throw inputError(NODE, 'images', (e as Error).message);
+      throw new InputError('images', (e as Error).message);
     }
-    if (!Number.isInteger(columns) || columns < 1 || columns > 64) throw inputError(NODE, 'columns', `must be an integer from 1 to 64, got ${columns}`);
-    const pad = padding ?? 0;
-    if (!Number.isInteger(pad) || pad < 0 || pad > 256) throw inputError(NODE, 'padding', `must be an integer from 0 to 256, got ${pad}`);
+    if (!Number.isInteger(columns) || columns < 1 || columns > 64) throw new InputError('columns', `must be an integer from 1 to 64, got ${columns}`);
+    if (!Number.isInteger(padding) || padding < 0 || padding > 256) throw new InputError('padding', `must be an integer from 0 to 256, got ${padding}`);
     try {
-      return { outputs: [gridImage(images, columns, { padding: pad, background: 1 })] };
+      return { outputs: [gridImage(images, columns, { padding, background: 1 })] };
     } catch (e) {
-      throw inputError(NODE, 'images', (e as Error).message);
+      throw new InputError('images', (e as Error).message);
     }
   },
 });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import ImageScale from './image-scale.ts';
 import { stackImages } from '../server/image/index.ts';
-import { gradient, tempStorage, testContext } from '../server/image/testing.ts';
+import { gradient, tempStorage, testContext } from '../server/image/image.testing.ts';
 import type { ImageBatch } from './define.ts';
 
 const { storage, cleanup } = tempStorage();
@@ -43,10 +43,10 @@ describe('ImageScale', () => {
 
   it('refuses bad sizes and options, naming the input', async () => {
     const run = (o: Record<string, unknown>) => ImageScale.run({ image: img, upscale_method: 'area', width: 2, height: 2, crop: 'disabled', ...o } as never, ctx);
-    await expect(run({ width: 0 })).rejects.toThrow('ImageScale: input "width": must be an integer from 1 to 8192, got 0');
-    await expect(run({ height: 8193 })).rejects.toThrow(/ImageScale: input "height": must be an integer from 1 to 8192/);
-    await expect(run({ width: 2.5 })).rejects.toThrow(/ImageScale: input "width"/);
-    await expect(run({ upscale_method: 'lanczos' })).rejects.toThrow(/ImageScale: input "upscale_method": unknown method "lanczos"/);
-    await expect(run({ crop: 'top' })).rejects.toThrow(/ImageScale: input "crop": unknown option "top"/);
+    await expect(run({ width: 0 })).rejects.toThrow('input "width": must be an integer from 1 to 8192, got 0');
+    await expect(run({ height: 8193 })).rejects.toThrow(/input "height": must be an integer from 1 to 8192/);
+    await expect(run({ width: 2.5 })).rejects.toThrow(/input "width"/);
+    await expect(run({ upscale_method: 'lanczos' })).rejects.toThrow(/input "upscale_method": unknown method "lanczos"/);
+    await expect(run({ crop: 'top' })).rejects.toThrow(/input "crop": unknown option "top"/);
   });
 });

@@ -1,7 +1,7 @@
 // ImageScale: resize every frame to width×height; crop "center" keeps the aspect ratio by
 // cropping the middle first instead of stretching.
-import { defineNode } from './define.ts';
-import { checkBatch, inputError, RESIZE_METHODS, resizeBatch, resizeCoverBatch, type ResizeMethod } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { checkBatch, RESIZE_METHODS, resizeBatch, resizeCoverBatch, type ResizeMethod } from '../server/image/index.ts';
 
 const NODE = 'ImageScale';
 const MAX = 8192;
@@ -27,15 +27,15 @@ export default defineNode({
     try {
       checkBatch(image);
     } catch (e) {
-      throw inputError(NODE, 'image', (e as Error).message);
+      throw new InputError('image', (e as Error).message);
     }
     for (const [name, v] of [['width', width], ['height', height]] as const) {
-      if (!Number.isInteger(v) || v < 1 || v > MAX) throw inputError(NODE, name, `must be an integer from 1 to ${MAX}, got ${v}`);
+      if (!Number.isInteger(v) || v < 1 || v > MAX) throw new InputError(name, `must be an integer from 1 to ${MAX}, got ${v}`);
     }
     if (!(RESIZE_METHODS as readonly string[]).includes(upscale_method)) {
-      throw inputError(NODE, 'upscale_method', `unknown method "${upscale_method}" (expected ${RESIZE_METHODS.join(', ')})`);
+      throw new InputError('upscale_method', `unknown method "${upscale_method}" (expected ${RESIZE_METHODS.join(', ')})`);
     }
-    if (!(CROPS as readonly string[]).includes(crop)) throw inputError(NODE, 'crop', `unknown option "${crop}" (expected ${CROPS.join(' or ')})`);
+    if (!(CROPS as readonly string[]).includes(crop)) throw new InputError('crop', `unknown option "${crop}" (expected ${CROPS.join(' or ')})`);
     const method = upscale_method as ResizeMethod;
     const out = crop === 'center' ? resizeCoverBatch(image, width, height, method) : resizeBatch(image, width, height, method);
     return { outputs: [out] };

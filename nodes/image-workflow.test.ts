@@ -12,7 +12,7 @@ import SaveImage from './save-image.ts';
 import type { ApiPrompt, NodeDefinition, Storage } from './define.ts';
 import { OutputCache, executePrompt, validatePrompt } from '../server/engine/index.ts';
 import { decodePng, encodePng, readPngText } from '../server/image/index.ts';
-import { gradient, tempStorage } from '../server/image/testing.ts';
+import { gradient, tempStorage } from '../server/image/image.testing.ts';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -57,16 +57,16 @@ describe('image nodes in the engine', () => {
     };
     const v = await validatePrompt(bad, registry, { storage });
     const messages = Object.values(v.node_errors).flatMap((e) => e.errors.map((x) => x.message));
-    expect(messages.some((m) => /LoadImage.*input "image" cannot be loaded: cannot read "broken.png" as an image/.test(m))).toBe(true);
-    expect(messages.some((m) => /LoadImages.*input "folder" cannot be loaded: "mixed\/b.png" is 4×2 but "mixed\/a.png" is 4×4/.test(m))).toBe(true);
-    expect(messages.some((m) => /SaveImage.*input "filename_prefix" is not usable: .*leave the output folder/.test(m))).toBe(true);
+    expect(messages.some((m) => /LoadImage.*input "image": cannot be loaded: cannot read "broken.png" as an image/.test(m))).toBe(true);
+    expect(messages.some((m) => /LoadImages.*input "folder": cannot be loaded: "mixed\/b.png" is 4×2 but "mixed\/a.png" is 4×4/.test(m))).toBe(true);
+    expect(messages.some((m) => /SaveImage.*input "filename_prefix": is not usable: .*leave the output folder/.test(m))).toBe(true);
     // A missing file is not among LoadImage's options: the engine refuses it before validate().
     const missing = await validatePrompt(
       { '1': { class_type: 'LoadImage', inputs: { image: 'gone.png' } }, '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'x' } } },
       registry,
       { storage },
     );
-    expect(missing.node_errors['1'].errors[0].message).toMatch(/LoadImage.*input "image" is "gone.png", not one of the options/);
+    expect(missing.node_errors['1'].errors[0].message).toMatch(/LoadImage.*input "image": is "gone.png", not one of the options/);
   });
 
   it('runs load → scale → grid → save, and re-runs only when the file changes', async () => {

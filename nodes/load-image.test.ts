@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import LoadImage from './load-image.ts';
 import { encodePng } from '../server/image/index.ts';
-import { gradient, tempStorage, testContext } from '../server/image/testing.ts';
+import { gradient, tempStorage, testContext } from '../server/image/image.testing.ts';
 import type { ComboInput, ImageBatch, Storage } from './define.ts';
 
 let cleanup: (() => void) | undefined;
@@ -69,12 +69,12 @@ describe('LoadImage', () => {
 
   it('run fails with errors naming the node and the input', async () => {
     const storage = setup();
-    await expect(run(storage, 'gone.png')).rejects.toThrow('LoadImage: input "image": "gone.png" was not found in input/');
-    await expect(run(storage, '../output/out.png')).rejects.toThrow(/^LoadImage: input "image": path "..\/output\/out.png" is outside the input\/ folder/);
-    await expect(run(storage, '/etc/passwd')).rejects.toThrow(/LoadImage: input "image": path "\/etc\/passwd" is outside/);
-    await expect(run(storage, 'bad.png')).rejects.toThrow(/LoadImage: input "image": cannot read "bad.png" as an image: not a PNG or JPEG/);
+    await expect(run(storage, 'gone.png')).rejects.toThrow('input "image": "gone.png" was not found in input/');
+    await expect(run(storage, '../output/out.png')).rejects.toThrow(/^input "image": path "..\/output\/out.png" is outside the input\/ folder/);
+    await expect(run(storage, '/etc/passwd')).rejects.toThrow(/input "image": path "\/etc\/passwd" is outside/);
+    await expect(run(storage, 'bad.png')).rejects.toThrow(/input "image": cannot read "bad.png" as an image: not a PNG or JPEG/);
     const truncated = encodePng(gradient(6, 4).data, 6, 4).subarray(0, 50);
     writeFileSync(join(storage.inputDir, 'cut.png'), truncated);
-    await expect(run(storage, 'cut.png')).rejects.toThrow(/LoadImage: input "image": cannot read "cut.png" as an image/);
+    await expect(run(storage, 'cut.png')).rejects.toThrow(/input "image": cannot read "cut.png" as an image/);
   });
 });

@@ -1,7 +1,7 @@
 // LoadImage: one PNG or JPEG from input/ (sub-folders included) as an IMAGE batch of one.
 // Alpha is dropped (RGB kept as stored, not composited); ComfyUI would also output it as a MASK.
-import { defineNode } from './define.ts';
-import { decodeImage, fileProblem, imageToBatch, inputError, listImageFiles, probeImage, readInside, sha256Hex } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { decodeImage, fileProblem, imageToBatch, listImageFiles, probeImage, readInside, sha256Hex } from '../server/image/index.ts';
 
 const NODE = 'LoadImage';
 
@@ -47,12 +47,12 @@ export default defineNode({
     try {
       bytes = (await readInside(ctx.storage, ctx.storage.inputDir, image)).bytes;
     } catch (e) {
-      throw inputError(NODE, 'image', fileProblem(e, image, 'input'));
+      throw new InputError('image', fileProblem(e, image, 'input'));
     }
     try {
       return { outputs: [imageToBatch(decodeImage(bytes))] };
     } catch (e) {
-      throw inputError(NODE, 'image', `cannot read "${image}" as an image: ${(e as Error).message}`);
+      throw new InputError('image', `cannot read "${image}" as an image: ${(e as Error).message}`);
     }
   },
 });

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import LoadImages from './load-images.ts';
 import { encodePng } from '../server/image/index.ts';
-import { gradient, tempStorage, testContext } from '../server/image/testing.ts';
+import { gradient, tempStorage, testContext } from '../server/image/image.testing.ts';
 import type { ComboInput, ImageBatch, Storage } from './define.ts';
 
 let cleanup: (() => void) | undefined;
@@ -53,7 +53,7 @@ describe('LoadImages', () => {
 
   it('refuses different sizes, naming the node and the file', async () => {
     const storage = setup();
-    await expect(run(storage, 'mixed')).rejects.toThrow(/^LoadImages: input "folder": "mixed\/2.png" is 16×8 but "mixed\/1.png" is 8×8/);
+    await expect(run(storage, 'mixed')).rejects.toThrow(/^input "folder": "mixed\/2.png" is 16×8 but "mixed\/1.png" is 8×8/);
     const v = await LoadImages.validate!({ folder: 'mixed', resize: 'refuse' }, { storage });
     expect(v.folder).toMatch(/^cannot be loaded: "mixed\/2.png" is 16×8/);
     expect(await LoadImages.validate!({ folder: 'mixed', resize: 'center-crop-resize' }, { storage })).toEqual({});
@@ -73,14 +73,14 @@ describe('LoadImages', () => {
 
   it('fails clearly for empty, missing, outside and undecodable folders', async () => {
     const storage = setup();
-    await expect(run(storage, 'empty')).rejects.toThrow('LoadImages: input "folder": "empty" holds no PNG or JPEG images');
-    await expect(run(storage, 'nope')).rejects.toThrow('LoadImages: input "folder": "nope" was not found in input/');
-    await expect(run(storage, '../output')).rejects.toThrow(/LoadImages: input "folder": path "..\/output" is outside/);
+    await expect(run(storage, 'empty')).rejects.toThrow('input "folder": "empty" holds no PNG or JPEG images');
+    await expect(run(storage, 'nope')).rejects.toThrow('input "folder": "nope" was not found in input/');
+    await expect(run(storage, '../output')).rejects.toThrow(/input "folder": path "..\/output" is outside/);
     expect((await LoadImages.validate!({ folder: 'empty', resize: 'refuse' }, { storage })).folder).toBe('cannot be loaded: "empty" holds no PNG or JPEG images');
     writeFileSync(join(storage.inputDir, 'dogs', 'c.png'), 'garbage');
-    await expect(run(storage, 'dogs')).rejects.toThrow(/LoadImages: input "folder": cannot read "dogs\/c.png" as an image/);
+    await expect(run(storage, 'dogs')).rejects.toThrow(/input "folder": cannot read "dogs\/c.png" as an image/);
     expect((await LoadImages.validate!({ folder: 'dogs', resize: 'refuse' }, { storage })).folder).toMatch(/"dogs\/c.png" is not a readable image/);
-    await expect(run(storage, 'mixed', 'stretch')).rejects.toThrow(/LoadImages: input "resize": unknown option "stretch"/);
+    await expect(run(storage, 'mixed', 'stretch')).rejects.toThrow(/input "resize": unknown option "stretch"/);
   });
 
   it('fingerprint follows the folder content', async () => {

@@ -2,17 +2,15 @@
 // IMAGE batch, e.g. the 3-5 photos of a subject for spectral-shift training.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defineNode, type Storage } from './define.ts';
-import {
-  decodeImage, fileProblem, inputError, listFolderImages, listImageFolders, probeImage, resizeCover, sha256Hex, stackImages, type RgbImage,
-} from '../server/image/index.ts';
+import { defineNode, type Storage, InputError } from './define.ts';
+import { decodeImage, fileProblem, listFolderImages, listImageFolders, probeImage, resizeCover, sha256Hex, stackImages, type RgbImage } from '../server/image/index.ts';
 
 const NODE = 'LoadImages';
 const RESIZE = ['refuse', 'center-crop-resize'] as const;
 
 /** A node/input-named error that also carries the bare problem (validate() returns that). */
 function folderError(problem: string): Error {
-  return Object.assign(inputError(NODE, 'folder', problem), { problem });
+  return Object.assign(new InputError('folder', problem), { problem });
 }
 
 /** The folder's real path and its image file names; throws a node/input-named error. */
@@ -99,7 +97,7 @@ export default defineNode({
   },
 
   async run({ folder, resize }, ctx) {
-    if (!(RESIZE as readonly string[]).includes(resize)) throw inputError(NODE, 'resize', `unknown option "${resize}" (expected ${RESIZE.join(' or ')})`);
+    if (!(RESIZE as readonly string[]).includes(resize)) throw new InputError('resize', `unknown option "${resize}" (expected ${RESIZE.join(' or ')})`);
     const { dir, names } = await folderImages(ctx.storage, folder);
     const images: RgbImage[] = [];
     for (const [i, name] of names.entries()) {
@@ -108,11 +106,11 @@ export default defineNode({
       try {
         img = decodeImage(await readBytes(dir, name));
       } catch (e) {
-        throw inputError(NODE, 'folder', `cannot read "${folder}/${name}" as an image: ${(e as Error).message}`);
+        throw new InputError('folder', `cannot read "${folder}/${name}" as an image: ${(e as Error).message}`);
       }
       const first = images[0];
       if (first && (img.width !== first.width || img.height !== first.height)) {
-        if (resize === 'refuse') throw inputError(NODE, 'folder', sizeMismatch(folder, name, img.width, img.height, names[0], first.width, first.height));
+        if (resize === 'refuse') throw new InputError('folder', sizeMismatch(folder, name, img.width, img.height, names[0], first.width, first.height));
         // Area filtering when shrinking (no aliasing); bilinear when any side grows.
         const method = img.width >= first.width && img.height >= first.height ? 'area' : 'bilinear';
         img = resizeCover(img, first.width, first.height, method);

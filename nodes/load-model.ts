@@ -2,16 +2,15 @@
 // default first) → MODEL. Checks every part and its I/O, hashes the content once (digests
 // are remembered by size + mtime), and opens sessions lazily on the chosen device.
 import { join } from 'node:path';
-import { defineNode, type DeviceName } from './define.ts';
+import { defineNode, type DeviceName, InputError } from './define.ts';
 import { checkDevice, DEFAULT_MODEL, folderSignature, listModels, LoadedModel, ModelLayoutError } from '../server/diffusion/index.ts';
-import { inputError } from '../server/image/index.ts';
 
 const NODE = 'LoadModel';
 const DEVICES = ['default', 'cpu', 'cuda', 'webgpu'] as const;
 
 function modelDir(modelsDir: string, name: string): string {
   if (!listModels(modelsDir).includes(name)) {
-    throw inputError(NODE, 'model_name', `no model "${name}" in ${modelsDir} (a folder holding model_index.json)`);
+    throw new InputError('model_name', `no model "${name}" in ${modelsDir} (a folder holding model_index.json)`);
   }
   return join(modelsDir, name);
 }
@@ -46,13 +45,13 @@ export default defineNode({
   async run({ model_name, device }, ctx) {
     const dir = modelDir(ctx.storage.modelsDir, model_name);
     if (!(DEVICES as readonly string[]).includes(device)) {
-      throw inputError(NODE, 'device', `unknown execution provider "${device}" (expected ${DEVICES.join(', ')})`);
+      throw new InputError('device', `unknown execution provider "${device}" (expected ${DEVICES.join(', ')})`);
     }
     const concrete: DeviceName = device === 'default' ? ctx.runtime.device : (device as DeviceName);
     try {
       await checkDevice(concrete);
     } catch (e) {
-      throw inputError(NODE, 'device', (e as Error).message);
+      throw new InputError('device', (e as Error).message);
     }
     try {
       const model = await LoadedModel.load(dir, {
@@ -64,7 +63,7 @@ export default defineNode({
       ctx.log(`loaded ${model_name} (${model.contentHash.slice(0, 12)}) on ${concrete}: ${model.latentChannels} latent channels, ×${model.downscale}`);
       return { outputs: [model] };
     } catch (e) {
-      if (e instanceof ModelLayoutError) throw inputError(NODE, 'model_name', `"${model_name}" is not a usable model: ${e.message}`);
+      if (e instanceof ModelLayoutError) throw new InputError('model_name', `"${model_name}" is not a usable model: ${e.message}`);
       throw e;
     }
   },

@@ -1,8 +1,7 @@
 // LoadShifts: a shift file from shifts/ → SHIFTS for the connected model. Checks the model
 // hash and every layer's length (a mismatch names the layer); layers missing from the file
 // load as zero. A reference SVDiff file (no model hash) is mapped by module path instead.
-import { defineNode } from './define.ts';
-import { inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
 import { fileSignature, listShiftFiles, loadShiftsForModel, ShiftFileError } from '../server/spectral/index.ts';
 
 const NODE = 'LoadShifts';
@@ -41,7 +40,7 @@ export default defineNode({
     try {
       path = ctx.storage.resolveInside(ctx.storage.shiftsDir, shift_file);
     } catch (e) {
-      throw inputError(NODE, 'shift_file', (e as Error).message);
+      throw new InputError('shift_file', (e as Error).message);
     }
     try {
       const { shifts, reference } = await loadShiftsForModel(path, model, svd, `"${shift_file}"`);
@@ -51,7 +50,7 @@ export default defineNode({
       } else ctx.log(`${shift_file}: ${shifts.deltas.size} layers`);
       return { outputs: [shifts] };
     } catch (e) {
-      if (e instanceof ShiftFileError) throw inputError(NODE, /SVD input/.test(e.message) ? 'svd' : 'shift_file', e.message);
+      if (e instanceof ShiftFileError) throw new InputError(/SVD input/.test(e.message) ? 'svd' : 'shift_file', e.message);
       throw e;
     }
   },

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import PreviewImage from './preview-image.ts';
 import { decodePng, stackImages } from '../server/image/index.ts';
-import { gradient, tempStorage, testContext } from '../server/image/testing.ts';
+import { gradient, tempStorage, testContext } from '../server/image/image.testing.ts';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -27,6 +27,6 @@ describe('PreviewImage', () => {
     const t = tempStorage();
     cleanup = t.cleanup;
     const bad = { data: new Float32Array(16), shape: [1, 2, 2, 4] as const };
-    await expect(PreviewImage.run({ images: bad }, testContext(t.storage))).rejects.toThrow(/^PreviewImage: input "images": .*4 channels/);
+    await expect(PreviewImage.run({ images: bad }, testContext(t.storage))).rejects.toThrow(/^input "images": .*4 channels/);
   });
 });

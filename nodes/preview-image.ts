@@ -1,7 +1,7 @@
 // PreviewImage: like SaveImage but into temp/ under a random prefix, shown in the UI only.
 import { randomBytes } from 'node:crypto';
-import { defineNode } from './define.ts';
-import { checkBatch, inputError, pngMetadata, saveImages } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { checkBatch, pngMetadata, saveImages } from '../server/image/index.ts';
 
 const NODE = 'PreviewImage';
 
@@ -20,7 +20,7 @@ export default defineNode({
     try {
       checkBatch(images);
     } catch (e) {
-      throw inputError(NODE, 'images', (e as Error).message);
+      throw new InputError('images', (e as Error).message);
     }
     // A fresh prefix per run: previews of different prompts never overwrite each other.
     const prefix = `svdiff_temp_${randomBytes(4).toString('hex')}`;

@@ -1,9 +1,8 @@
 // RandomNoise: a seeded starting latent for Sample, randn(seed, [batch, C, h, w]) with the
 // model's latent channels and pixel→latent factor (Philox4x32-10, stream 0: what Sample draws
 // itself for the same seed and size).
-import { defineNode } from './define.ts';
-import { randomLatent, toNodeError } from '../server/diffusion/index.ts';
-import { inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { randomLatent } from '../server/diffusion/index.ts';
 
 const NODE = 'RandomNoise';
 
@@ -22,11 +21,11 @@ export default defineNode({
   outputs: [{ name: 'LATENT', type: 'LATENT' }],
 
   async run({ model, width, height, batch_size, seed }) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw inputError(NODE, 'seed', `must be a non-negative integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError('seed', `must be a non-negative integer, got ${seed}`);
     try {
       return { outputs: [randomLatent(model, { width, height, batch: batch_size, seed })] };
     } catch (e) {
-      throw toNodeError(NODE, e);
+      throw e;
     }
   },
 });

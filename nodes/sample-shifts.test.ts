@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStorage } from '../server/storage.ts';
 import { LoadedModel, type Latent } from '../server/diffusion/index.ts';
-import { testImage, tinyModelDir } from '../server/diffusion/pipeline/testing.ts';
+import { testImage, tinyModelDir } from '../server/diffusion/pipeline/model.testing.ts';
 import { modelLayers } from '../server/spectral/model-layers.ts';
 import { makeShifts, zeroShifts, type SpectralShifts } from '../server/spectral/shifts.ts';
 import type { NodeContext, Storage } from './define.ts';
@@ -59,6 +59,6 @@ describe('SHIFTS on Sample and DDIMInvert', () => {
 
   it('refuses shifts made for another model, naming the input', async () => {
     const other = zeroShifts('0'.repeat(64), [['conv_in', 4]]);
-    await expect(sample(other)).rejects.toThrow(/^Sample: input "shifts": the shifts were made for model 0+, this model is/);
+    await expect(sample(other)).rejects.toThrow(/^input "shifts": the shifts were made for model 0+, this model is/);
   });
 });

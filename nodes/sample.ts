@@ -3,9 +3,9 @@
 // from seeded noise: randn(seed, [batch, C, h, w]) drawn over the whole tensor with the
 // Philox4x32-10 generator of server/diffusion/rng.ts (stream 0; η > 0 uses stream 1), so a
 // seed gives the same latent bytes on every run and machine.
-import { defineNode } from './define.ts';
+import { defineNode, renameInput } from './define.ts';
 import { overridesForShifts } from './lib/shift-overrides.ts';
-import { decodeLatent, MAX_STEPS, previewPng, sampleLatents, toNodeError, wantsPreview } from '../server/diffusion/index.ts';
+import { decodeLatent, MAX_STEPS, previewPng, sampleLatents, wantsPreview } from '../server/diffusion/index.ts';
 
 const NODE = 'Sample';
 const RENAME = { guidance: 'guidance_scale', batch: 'batch_size' };
@@ -40,7 +40,7 @@ export default defineNode({
 
   async run(i, ctx) {
     try {
-      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale ?? 1, ctx);
+      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale, ctx);
       const latent = await sampleLatents(i.model, {
         prompt: i.prompt,
         negativePrompt: i.negative_prompt,
@@ -62,7 +62,7 @@ export default defineNode({
       const images = await decodeLatent(i.model, latent);
       return { outputs: [images, latent] };
     } catch (e) {
-      throw toNodeError(NODE, e, RENAME);
+      throw renameInput(e, RENAME);
     }
   },
 });

@@ -2,8 +2,8 @@
 // the WebSocket as a binary frame — uint32 BE 1 (image), uint32 BE 2 (PNG), then the PNG — while
 // `executing` names this node, and writes nothing to disk. Scripts read the frames as its output.
 import { randomUUID } from 'node:crypto';
-import { defineNode } from './define.ts';
-import { batchToPngs, inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { batchToPngs } from '../server/image/index.ts';
 
 const NODE = 'SaveImageWebsocket';
 
@@ -26,7 +26,7 @@ export default defineNode({
     try {
       pngs = batchToPngs(images);
     } catch (e) {
-      throw inputError(NODE, 'images', (e as Error).message);
+      throw new InputError('images', (e as Error).message);
     }
     pngs.forEach((png, i) => ctx.progress(i + 1, pngs.length, { image: png }));
     return { outputs: [] };

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import SaveImage from './save-image.ts';
 import { decodePng, readPngText, stackImages } from '../server/image/index.ts';
-import { gradient, tempStorage, testContext } from '../server/image/testing.ts';
+import { gradient, tempStorage, testContext } from '../server/image/image.testing.ts';
 import type { ApiPrompt, Storage } from './define.ts';
 
 let cleanup: (() => void) | undefined;
@@ -74,9 +74,9 @@ describe('SaveImage', () => {
     const storage = setup();
     const images = stackImages([gradient(2, 2)]);
     await expect(SaveImage.run({ images, filename_prefix: '../escape' }, testContext(storage))).rejects.toThrow(
-      /^SaveImage: input "filename_prefix": "..\/escape" would leave the output folder/,
+      /^input "filename_prefix": "..\/escape" would leave the output folder/,
     );
-    await expect(SaveImage.run({ images, filename_prefix: '/tmp/x' }, testContext(storage))).rejects.toThrow(/SaveImage: input "filename_prefix": .*absolute/);
+    await expect(SaveImage.run({ images, filename_prefix: '/tmp/x' }, testContext(storage))).rejects.toThrow(/input "filename_prefix": .*absolute/);
     expect((await SaveImage.validate!({ filename_prefix: 'a/../../b' }, { storage })).filename_prefix).toMatch(/^is not usable: .*leave the output folder/);
     expect(SaveImage.validate!({ filename_prefix: 'ok/name' }, { storage })).toEqual({});
     expect(existsSync(join(storage.dataDir, 'escape_00001_.png'))).toBe(false);
@@ -85,6 +85,6 @@ describe('SaveImage', () => {
   it('refuses a malformed image batch', async () => {
     const storage = setup();
     const bad = { data: new Float32Array(3), shape: [1, 2, 2, 3] as const };
-    await expect(SaveImage.run({ images: bad, filename_prefix: 'x' }, testContext(storage))).rejects.toThrow(/^SaveImage: input "images": IMAGE batch data has 3 values/);
+    await expect(SaveImage.run({ images: bad, filename_prefix: 'x' }, testContext(storage))).rejects.toThrow(/^input "images": IMAGE batch data has 3 values/);
   });
 });

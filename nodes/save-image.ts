@@ -1,7 +1,7 @@
 // SaveImage: PNGs into output/ named `<prefix>_00001_.png`, carrying the prompt and the
 // workflow in tEXt chunks so dropping a saved image on the canvas restores its graph.
-import { defineNode } from './define.ts';
-import { checkBatch, inputError, parseFilenamePrefix, pngMetadata, saveImages } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { checkBatch, parseFilenamePrefix, pngMetadata, saveImages } from '../server/image/index.ts';
 
 const NODE = 'SaveImage';
 
@@ -35,12 +35,12 @@ export default defineNode({
     try {
       checkBatch(images);
     } catch (e) {
-      throw inputError(NODE, 'images', (e as Error).message);
+      throw new InputError('images', (e as Error).message);
     }
     try {
       parseFilenamePrefix(filename_prefix);
     } catch (e) {
-      throw inputError(NODE, 'filename_prefix', (e as Error).message);
+      throw new InputError('filename_prefix', (e as Error).message);
     }
     let refs;
     try {
@@ -54,7 +54,7 @@ export default defineNode({
       });
     } catch (e) {
       if ((e as Error)?.name === 'AbortError') throw e;
-      throw inputError(NODE, 'filename_prefix', `cannot save "${filename_prefix}": ${(e as Error).message}`);
+      throw new InputError('filename_prefix', `cannot save "${filename_prefix}": ${(e as Error).message}`);
     }
     return { outputs: [], ui: { images: refs } };
   },

@@ -1,7 +1,6 @@
 // SaveShifts: SHIFTS → shifts/<prefix>.safetensors (F32 `<layer>.delta` tensors, model hash
 // and training settings in the metadata), written atomically: a failed save leaves no file.
-import { defineNode } from './define.ts';
-import { inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
 import { encodeShiftFile, shiftSavePath } from '../server/spectral/index.ts';
 
 const NODE = 'SaveShifts';
@@ -35,18 +34,18 @@ export default defineNode({
     try {
       target = shiftSavePath(ctx.storage, filename_prefix);
     } catch (e) {
-      throw inputError(NODE, 'filename_prefix', `is not usable: ${(e as Error).message}`);
+      throw new InputError('filename_prefix', `is not usable: ${(e as Error).message}`);
     }
     let bytes: Uint8Array;
     try {
       bytes = encodeShiftFile(shifts);
     } catch (e) {
-      throw inputError(NODE, 'shifts', (e as Error).message);
+      throw new InputError('shifts', (e as Error).message);
     }
     try {
       await ctx.storage.writeFileAtomic(target.path, bytes);
     } catch (e) {
-      throw inputError(NODE, 'filename_prefix', `cannot save "${target.name}": ${(e as Error).message}`);
+      throw new InputError('filename_prefix', `cannot save "${target.name}": ${(e as Error).message}`);
     }
     const slash = target.name.lastIndexOf('/');
     const file = { filename: target.name.slice(slash + 1), subfolder: slash < 0 ? '' : target.name.slice(0, slash), type: 'shifts', bytes: bytes.byteLength };

@@ -1,8 +1,7 @@
 // SlerpNoise: z̃ = slerp(α, z, ε) over the whole tensor with ε = randn(seed, shape) (Philox,
 // stream 0) and a linear fallback when |cos| > 0.9995. α = 0 keeps the latent, 1 is pure noise.
-import { defineNode } from './define.ts';
+import { defineNode, InputError } from './define.ts';
 import { checkLatent, randn, slerp } from '../server/diffusion/index.ts';
-import { inputError } from '../server/image/index.ts';
 
 const NODE = 'SlerpNoise';
 
@@ -24,10 +23,10 @@ export default defineNode({
     try {
       checkLatent(latent);
     } catch (e) {
-      throw inputError(NODE, 'latent', (e as Error).message);
+      throw new InputError('latent', (e as Error).message);
     }
-    if (!Number.isSafeInteger(seed) || seed < 0) throw inputError(NODE, 'seed', `must be a non-negative integer, got ${seed}`);
-    if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1)) throw inputError(NODE, 'alpha', `must be a number from 0 to 1, got ${alpha}`);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError('seed', `must be a non-negative integer, got ${seed}`);
+    if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1)) throw new InputError('alpha', `must be a number from 0 to 1, got ${alpha}`);
     const noise = randn(seed, latent.shape);
     return { outputs: [{ samples: slerp(alpha, latent.samples, noise), shape: [...latent.shape] as [number, number, number, number] }] };
   },

@@ -7,9 +7,9 @@ import LoadShifts from './load-shifts.ts';
 import CombineShifts from './combine-shifts.ts';
 import type { NodeContext, Storage } from './define.ts';
 import { LoadedModel } from '../server/diffusion/index.ts';
-import { TINY_TEST_CONFIG, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
-import { testContext } from '../server/image/testing.ts';
-import { tempModelStorage } from '../server/spectral/test-storage.ts';
+import { TINY_TEST_CONFIG, writeEmbeddedModel } from '../research/embedded-model/index.ts';
+import { testContext } from '../server/image/image.testing.ts';
+import { tempModelStorage } from '../server/spectral/storage.testing.ts';
 import { makeShifts, parseSafetensors, svdCacheDir, type SpectralShifts, type SvdValue } from '../server/spectral/index.ts';
 
 let storage: Storage;
@@ -72,7 +72,7 @@ describe('SVDDecompose', () => {
     expect(attn.layers.size).toBe(4 * 8); // 4 transformers (down 1, mid, up 0 ×2) × q/k/v/out of attn1 and attn2
     const k = (await decompose('unet', 'all', 'attn2\\.to_[kv]$')).svd;
     expect(k.layers.size).toBe(4 * 2);
-    await expect(decompose('unet', 'all', 'no_such_layer')).rejects.toThrow(/^SVDDecompose: input "name_filter": no layer matches/);
+    await expect(decompose('unet', 'all', 'no_such_layer')).rejects.toThrow(/^input "name_filter": no layer matches/);
   });
 });
 
@@ -110,14 +110,14 @@ describe('SaveShifts / LoadShifts', () => {
     const { svd } = await decompose('unet');
     await SaveShifts.run({ shifts: randomShifts(svd, 5), filename_prefix: 'mine' }, ctx());
     await expect(LoadShifts.run({ model: other, shift_file: 'mine.safetensors', svd: undefined }, ctx())).rejects.toThrow(
-      `LoadShifts: input "shift_file": "mine.safetensors" was trained for model ${model.contentHash}, this model is ${other.contentHash}`,
+      `input "shift_file": "mine.safetensors" was trained for model ${model.contentHash}, this model is ${other.contentHash}`,
     );
     const otherSvd = (await SVDDecompose.run({ model: other, parts: 'unet', layers: 'all', name_filter: '' }, ctx())).outputs[0] as SvdValue;
-    await expect(LoadShifts.run({ model, shift_file: 'mine.safetensors', svd: otherSvd }, ctx())).rejects.toThrow(/^LoadShifts: input "svd": the SVD input was made for model/);
+    await expect(LoadShifts.run({ model, shift_file: 'mine.safetensors', svd: otherSvd }, ctx())).rejects.toThrow(/^input "svd": the SVD input was made for model/);
     // A selection that lacks some of the file's layers is named as such.
     const attnOnly = (await decompose('unet', 'attention')).svd;
     await expect(LoadShifts.run({ model, shift_file: 'mine.safetensors', svd: attnOnly }, ctx())).rejects.toThrow(
-      /^LoadShifts: input "svd": "mine\.safetensors" has shifts for layers outside the SVD input's selection \(unet, attention\): add_embedding\.linear_1, .*\(86 in all\)/,
+      /^input "svd": "mine\.safetensors" has shifts for layers outside the SVD input's selection \(unet, attention\): add_embedding\.linear_1, .*\(86 in all\)/,
     );
   });
 
@@ -164,7 +164,7 @@ describe('SaveShifts / LoadShifts', () => {
       writeFileSync(join(storage.shiftsDir, 'bad.safetensors'), buf);
       const err = await LoadShifts.run({ model, shift_file: 'bad.safetensors', svd: undefined }, ctx()).then(() => null, (e: Error) => e);
       expect(err, name).not.toBeNull();
-      expect(err!.message, name).toMatch(/^LoadShifts: input "shift_file": "bad\.safetensors"/);
+      expect(err!.message, name).toMatch(/^input "shift_file": "bad\.safetensors"/);
       expect(err!.message, name).toMatch(msg);
     }
     await expect(LoadShifts.validate!({ shift_file: 'gone.safetensors' }, { storage })).resolves.toEqual({ shift_file: '"gone.safetensors" was not found in shifts/' });
@@ -188,13 +188,13 @@ describe('SaveShifts / LoadShifts', () => {
     const { svd } = await decompose('unet', 'attention');
     const bad = randomShifts(svd, 7);
     bad.deltas.values().next().value![2] = Infinity;
-    await expect(SaveShifts.run({ shifts: bad, filename_prefix: 'inf' }, ctx())).rejects.toThrow(/^SaveShifts: input "shifts": layer ".*": δ\[2\] is Infinity/);
+    await expect(SaveShifts.run({ shifts: bad, filename_prefix: 'inf' }, ctx())).rejects.toThrow(/^input "shifts": layer ".*": δ\[2\] is Infinity/);
     expect(existsSync(join(storage.shiftsDir, 'inf.safetensors'))).toBe(false);
     expect(readdirSync(storage.shiftsDir).filter((f) => f.includes('.tmp'))).toEqual([]);
-    await expect(SaveShifts.run({ shifts: randomShifts(svd, 1), filename_prefix: '../escape' }, ctx())).rejects.toThrow(/^SaveShifts: input "filename_prefix"/);
+    await expect(SaveShifts.run({ shifts: randomShifts(svd, 1), filename_prefix: '../escape' }, ctx())).rejects.toThrow(/^input "filename_prefix"/);
     expect(SaveShifts.validate!({ filename_prefix: '' }, { storage })).toEqual({ filename_prefix: 'is not usable: the file name prefix is empty' });
     mkdirSync(join(storage.shiftsDir, 'adir.safetensors'), { recursive: true });
-    await expect(SaveShifts.run({ shifts: randomShifts(svd, 1), filename_prefix: 'adir' }, ctx())).rejects.toThrow(/^SaveShifts: input "filename_prefix": cannot save/);
+    await expect(SaveShifts.run({ shifts: randomShifts(svd, 1), filename_prefix: 'adir' }, ctx())).rejects.toThrow(/^input "filename_prefix": cannot save/);
   });
 });
 
@@ -216,10 +216,10 @@ describe('CombineShifts', () => {
 
   it('refuses shifts of different models and an interpolation without shifts_b', async () => {
     await expect(run({ shifts_b: makeShifts('other', b().deltas) })).rejects.toThrow(
-      'CombineShifts: input "shifts_b": cannot combine shifts of different models: input 1 is for model m, input 2 is for model other',
+      'input "shifts_b": cannot combine shifts of different models: input 1 is for model m, input 2 is for model other',
     );
-    await expect(run({ mode: 'interpolate', shifts_b: undefined })).rejects.toThrow(/^CombineShifts: input "shifts_b": interpolate needs two/);
-    await expect(run({ alpha: NaN, mode: 'interpolate' })).rejects.toThrow(/^CombineShifts: input "alpha": must be a finite number/);
+    await expect(run({ mode: 'interpolate', shifts_b: undefined })).rejects.toThrow(/^input "shifts_b": interpolate needs two/);
+    await expect(run({ alpha: NaN, mode: 'interpolate' })).rejects.toThrow(/^input "alpha": must be a finite number/);
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStorage } from '../server/storage.ts';
 import { META_PARTIAL } from '../server/spectral/index.ts';
-import { disc, tinyModel } from '../server/diffusion/training/test-model.ts';
+import { disc, tinyModel } from '../server/diffusion/training/model.testing.ts';
 import type { ImageBatch, NodeContext, ProgressExtra, Storage } from './define.ts';
 import Train from './spectral-shift-train.ts';
 
@@ -81,11 +81,11 @@ describe('SpectralShiftTrain node', () => {
 
   it('bad inputs name the node and the input', async () => {
     const run = async (over: Record<string, unknown>) => Train.run(await inputs(over), context().ctx);
-    await expect(run({ images: undefined })).rejects.toThrow('SpectralShiftTrain: input "images": has no images');
-    await expect(run({ instance_prompt: 'a heart' })).rejects.toThrow(/SpectralShiftTrain: input "instance_prompt": "a heart" does not contain the identifier "sks"/);
-    await expect(run({ class_prompt: '' })).rejects.toThrow(/SpectralShiftTrain: input "class_prompt": is empty, but prior_weight is 1/);
-    await expect(run({ train_parts: 'unet+text_encoder' })).rejects.toThrow(/SpectralShiftTrain: input "train_parts": .* no text-encoder layers/);
-    await expect(run({ resolution: 15 })).rejects.toThrow(/SpectralShiftTrain: input "resolution"/);
+    await expect(run({ images: undefined })).rejects.toThrow('input "images": has no images');
+    await expect(run({ instance_prompt: 'a heart' })).rejects.toThrow(/input "instance_prompt": "a heart" does not contain the identifier "sks"/);
+    await expect(run({ class_prompt: '' })).rejects.toThrow(/input "class_prompt": is empty, but prior_weight is 1/);
+    await expect(run({ train_parts: 'unet+text_encoder' })).rejects.toThrow(/input "train_parts": .* no text-encoder layers/);
+    await expect(run({ resolution: 15 })).rejects.toThrow(/input "resolution"/);
     await expect(run({ images_2: images, instance_prompt_2: 'a xvg moon', identifier_2: '', class_prompt_2: 'a moon' })).rejects.toThrow(/input "identifier_2": is empty/);
   }, 60_000);
 });

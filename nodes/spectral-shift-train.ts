@@ -4,12 +4,10 @@
 // identifier), and Cut-Mix-Unmix for 2–3 subjects. Streams step + loss; on interrupt (or a
 // NaN loss) returns the shifts so far, marked partial; checkpoints under data/checkpoints/
 // so re-queueing the same inputs resumes where the run stopped.
-import { defineNode, type InputSpec } from './define.ts';
-import { toNodeError } from '../server/diffusion/index.ts';
-import { nativeResolution, PRIOR_TARGETS, runTraining, TRAINED_PARTS, TRAIN_NODE, type SubjectRequest } from '../server/diffusion/training/index.ts';
+import { defineNode, type InputSpec, renameInput } from './define.ts';
+import { nativeResolution, PRIOR_TARGETS, runTraining, TRAINED_PARTS, type SubjectRequest } from '../server/diffusion/training/index.ts';
 
-// Validation fills an optional widget's default; the fallback covers direct run() calls.
-const TE_LR_DEFAULT = 0.001;
+const NODE = 'SpectralShiftTrain';
 
 const extraSubject = (n: number) =>
   ({
@@ -20,7 +18,7 @@ const extraSubject = (n: number) =>
   }) as const satisfies Record<string, InputSpec>;
 
 export default defineNode({
-  type: TRAIN_NODE,
+  type: NODE,
   displayName: 'Spectral Shift Train',
   category: 'training',
   description:
@@ -54,7 +52,7 @@ export default defineNode({
     ...extraSubject(2),
     ...extraSubject(3),
     // Optional and last, so workflows saved before it existed keep their widget positions.
-    learning_rate_text_encoder: { type: 'FLOAT', default: TE_LR_DEFAULT, min: 0, max: 1, step: 0.0001, optional: true, tooltip: "AdamW learning rate of the text encoder's matrix shifts (with train_parts unet+text_encoder). Lower than learning_rate limits language drift." },
+    learning_rate_text_encoder: { type: 'FLOAT', default: 0.001, min: 0, max: 1, step: 0.0001, optional: true, tooltip: "AdamW learning rate of the text encoder's matrix shifts (with train_parts unet+text_encoder). Lower than learning_rate limits language drift." },
     preserve_prompts: { type: 'STRING', default: '', multiline: true, optional: true, tooltip: 'One prompt per line from what the base model already draws well (e.g. "a red circle on a gray background"): the base model draws num_class_images images spread over them (at least one each, cached) and half the plain prior items use them, half of those with the empty prompt, so the shifts keep other words (and the unconditional prediction guidance relies on) as they were. Needs prior_weight > 0.' },
     prior_target: { type: 'COMBO', options: PRIOR_TARGETS, default: 'noise', optional: true, tooltip: "What the prior items are trained towards. noise: the noise added to each class image (DreamBooth, the SVDiff reference). base_prediction: the base model's own prediction for the same noisy image and prompt, so the loss measures how far the shifts move the model on those prompts (0 before training): much less language drift for a little fidelity. Costs one base-model forward of the prior items per step." },
   },
@@ -86,6 +84,7 @@ export default defineNode({
         resume: i.resume_shifts,
         storage: ctx.storage,
         signal: ctx.signal,
+        autosavePrefix: NODE,
         log: (m) => ctx.log(m),
         onClassImages: (done, total) => ctx.progress(done, total),
         onStep: (r) => {
@@ -100,13 +99,13 @@ export default defineNode({
           subjects,
           priorWeight: i.prior_weight,
           numClassImages: i.num_class_images,
-          preservePrompts: (i.preserve_prompts ?? '').split('\n'),
-          priorTarget: i.prior_target ?? 'noise',
+          preservePrompts: i.preserve_prompts.split('\n'),
+          priorTarget: i.prior_target,
           steps: i.steps,
           batchSize: i.batch_size,
           lr: i.learning_rate,
           lr1d: i.learning_rate_1d,
-          lrTextEncoder: i.learning_rate_text_encoder ?? TE_LR_DEFAULT,
+          lrTextEncoder: i.learning_rate_text_encoder,
           weightDecay: i.weight_decay,
           maxGradNorm: i.max_grad_norm,
           seed: i.seed,
@@ -127,7 +126,7 @@ export default defineNode({
       );
       return { outputs: [out.shifts] };
     } catch (e) {
-      throw toNodeError(TRAIN_NODE, e, { image: 'images' });
+      throw renameInput(e, { image: 'images' });
     }
   },
 });

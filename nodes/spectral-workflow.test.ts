@@ -13,8 +13,8 @@ import CombineShifts from './combine-shifts.ts';
 import type { ApiPrompt, NodeDefinition, Storage } from './define.ts';
 import { OutputCache, executePrompt, validatePrompt } from '../server/engine/index.ts';
 import { LoadedModel } from '../server/diffusion/index.ts';
-import { TINY_TEST_CONFIG, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
-import { tempModelStorage } from '../server/spectral/test-storage.ts';
+import { TINY_TEST_CONFIG, writeEmbeddedModel } from '../research/embedded-model/index.ts';
+import { tempModelStorage } from '../server/spectral/storage.testing.ts';
 import { decomposeModel, encodeShiftFile, makeShifts, parseSafetensors, f32FromBytes } from '../server/spectral/index.ts';
 
 const registry = new NodeRegistry([LoadModel, SVDDecompose, LoadShifts, SaveShifts, CombineShifts] as unknown as NodeDefinition[]);

@@ -3,8 +3,7 @@
 // does; or attention layers only; optionally filtered by name) and decomposes each W = U·Σ·Vᵀ.
 // Factors are cached under cache/svd/<model hash>/, so a second run only reads them.
 import { availableParallelism } from 'node:os';
-import { defineNode } from './define.ts';
-import { inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
 import { decomposeModel, LAYERS_OPTIONS, PARTS_OPTIONS, partsFromOption, type LayerSelection, type LayersOption, type PartsOption } from '../server/spectral/index.ts';
 
 const NODE = 'SVDDecompose';
@@ -30,8 +29,8 @@ export default defineNode({
   outputs: [{ name: 'SVD', type: 'SVD' }],
 
   async run({ model, parts, layers, name_filter }, ctx) {
-    if (!(PARTS_OPTIONS as readonly string[]).includes(parts)) throw inputError(NODE, 'parts', `unknown value "${parts}" (expected ${PARTS_OPTIONS.join(', ')})`);
-    if (!(LAYERS_OPTIONS as readonly string[]).includes(layers)) throw inputError(NODE, 'layers', `unknown value "${layers}" (expected ${LAYERS_OPTIONS.join(', ')})`);
+    if (!(PARTS_OPTIONS as readonly string[]).includes(parts)) throw new InputError('parts', `unknown value "${parts}" (expected ${PARTS_OPTIONS.join(', ')})`);
+    if (!(LAYERS_OPTIONS as readonly string[]).includes(layers)) throw new InputError('layers', `unknown value "${layers}" (expected ${LAYERS_OPTIONS.join(', ')})`);
     const selection: LayerSelection = { parts: partsFromOption(parts as PartsOption), layers: layers as LayersOption, nameFilter: name_filter ?? '' };
     let result;
     try {
@@ -43,7 +42,7 @@ export default defineNode({
       });
     } catch (e) {
       if ((e as Error)?.name === 'AbortError' || ctx.signal.aborted) throw e;
-      if (/no layer matches/.test((e as Error).message)) throw inputError(NODE, name_filter ? 'name_filter' : 'layers', (e as Error).message);
+      if (/no layer matches/.test((e as Error).message)) throw new InputError(name_filter ? 'name_filter' : 'layers', (e as Error).message);
       throw e;
     }
     const { svd, stats } = result;

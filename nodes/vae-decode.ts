@@ -1,7 +1,6 @@
 // VAEDecode: LATENT → IMAGE through the model's VAE decoder.
-import { defineNode } from './define.ts';
-import { checkLatent, decodeLatent, toNodeError } from '../server/diffusion/index.ts';
-import { inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { checkLatent, decodeLatent } from '../server/diffusion/index.ts';
 
 const NODE = 'VAEDecode';
 
@@ -17,12 +16,12 @@ export default defineNode({
     try {
       checkLatent(latent);
     } catch (e) {
-      throw inputError(NODE, 'latent', (e as Error).message);
+      throw new InputError('latent', (e as Error).message);
     }
     try {
       return { outputs: [await decodeLatent(model, latent)] };
     } catch (e) {
-      throw toNodeError(NODE, e);
+      throw e;
     }
   },
 });

@@ -1,8 +1,8 @@
 // VAEEncode: IMAGE → LATENT through the model's VAE encoder (mean of the latent distribution,
 // times the scaling factor).
-import { defineNode } from './define.ts';
-import { encodeImage, toNodeError } from '../server/diffusion/index.ts';
-import { checkBatch, inputError } from '../server/image/index.ts';
+import { defineNode, InputError } from './define.ts';
+import { encodeImage } from '../server/diffusion/index.ts';
+import { checkBatch } from '../server/image/index.ts';
 
 const NODE = 'VAEEncode';
 
@@ -18,12 +18,12 @@ export default defineNode({
     try {
       checkBatch(image);
     } catch (e) {
-      throw inputError(NODE, 'image', (e as Error).message);
+      throw new InputError('image', (e as Error).message);
     }
     try {
       return { outputs: [await encodeImage(model, image, { sizeStep: model.downscale })] };
     } catch (e) {
-      throw toNodeError(NODE, e);
+      throw e;
     }
   },
 });

@@ -1,13 +1,13 @@
 // `npm run eval:base`: how well the embedded model draws what it is asked. Fixed seeds, N images
 // per prompt over a grid of colours × base shapes at 20 DDIM steps, each scored by the
-// procedural classifier (server/eval/), which is first validated on dataset images. Prints colour
+// procedural classifier (research/eval/), which is first validated on dataset images. Prints colour
 // and shape accuracy and writes a contact sheet (one row per colour, one column per shape).
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LoadedModel, decodeLatent, sampleLatents } from '../server/diffusion/index.ts';
-import { BASE_SHAPES, COLORS } from '../server/diffusion/datasets/vocabulary.ts';
-import { classifyImage, formatReport, validateClassifier } from '../server/eval/index.ts';
+import { BASE_SHAPES, COLORS } from '../research/datasets/index.ts';
+import { classifyImage, formatReport, validateClassifier } from '../research/eval/index.ts';
 import { encodePng, gridImage, resizeBatch } from '../server/image/index.ts';
 import type { ImageBatch } from '../nodes/define.ts';
 

@@ -10,18 +10,13 @@ import { mkdtempSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createStorage } from '../server/storage.ts';
-import { LoadedModel, sampleLatents, decodeLatent, type PartOverride } from '../server/diffusion/index.ts';
-import { Rng } from '../server/diffusion/rng.ts';
-import { CONCEPT_DEFAULTS, conceptImages } from '../server/diffusion/datasets/concepts.ts';
-import type { ShapeName } from '../server/diffusion/datasets/geometry.ts';
-import { classifyImage } from '../server/eval/index.ts';
-import { BASE_SHAPES, COLORS } from '../server/diffusion/datasets/vocabulary.ts';
-import { preservationPrompts } from '../server/diffusion/datasets/preserve-prompts.ts';
-import { makeCaption } from '../server/diffusion/datasets/captions.ts';
-import { backgroundsFor } from '../server/diffusion/datasets/palette.ts';
+import { LoadedModel, Rng, sampleLatents, decodeLatent, type PartOverride } from '../server/diffusion/index.ts';
+import { backgroundsFor, BASE_SHAPES, COLORS, CONCEPT_DEFAULTS, conceptImages, makeCaption, preservationPrompts, type ShapeName } from '../research/datasets/index.ts';
+import { classifyImage } from '../research/eval/index.ts';
 import { batchFrames, encodePng, gridImage, stackImages, type RgbImage } from '../server/image/index.ts';
 import { decomposeModel, DEFAULT_SELECTION, PARTS_OPTIONS, partsFromOption, encodeShiftFile, type PartsOption, shiftOverrides, type SpectralShifts } from '../server/spectral/index.ts';
-import { runTraining, ShiftTrainer, trainShifts, type TrainRequest } from '../server/diffusion/training/index.ts';
+import { runTraining, ShiftTrainer, validateTraining, type TrainRequest } from '../server/diffusion/training/index.ts';
+import { trainFullWeights } from '../research/baselines/index.ts';
 
 const o = new Command('eval-personalize')
   .option('--model <dir>', 'model folder', 'models/svdiff-shapes')
@@ -72,7 +67,7 @@ const storage = createStorage({ dataDir: join(root, 'data') });
 const model = await LoadedModel.load(modelDir);
 const res = model.config.vae?.sample_size as number;
 const classify = (im: RgbImage) => classifyImage(im.data, im.width, im.height);
-console.log(`model ${model.name} (${model.contentHash.slice(0, 12)}), ${res}×${res}; classifier: server/eval classifyImage`);
+console.log(`model ${model.name} (${model.contentHash.slice(0, 12)}), ${res}×${res}; classifier: research/eval classifyImage`);
 
 // Instance images: the held-out concept as a user would bring it (one colour, varied poses).
 const concepts = conceptImages(concept as ShapeName, Number(o.images), seed, { resolution: res });
@@ -158,9 +153,9 @@ const timing = await stepVersusForward();
 let full: { fidelity: number; certain: number; base: number; params: number; bytes: number; trainS: number } | undefined;
 if (!o.skipFull) {
   // Full fine-tuning covers the UNet's weights (the text encoder stays frozen), whatever --parts says.
-  const settings = (await import('../server/diffusion/training/validate.ts')).validateTraining({ ...request, parts: 'unet', lr: Number(o.fullLr) }, model.sizeMultiple).settings;
+  const settings = validateTraining({ ...request, parts: 'unet', lr: Number(o.fullLr) }, model.sizeMultiple).settings;
   const tf = performance.now();
-  const r = await trainShifts({ model, svd, settings, classImages: run.classImages, preserve: run.preserve, fullWeights: true, onStep: (s) => { if (s.step % 50 === 0) console.log(`  full FT step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)}`); } });
+  const r = await trainFullWeights({ model, settings, classImages: run.classImages, preserve: run.preserve, onStep: (s) => { if (s.step % 50 === 0) console.log(`  full FT step ${s.step}/${s.steps} loss ${s.loss.toFixed(4)}`); } });
   const fullS = (performance.now() - tf) / 1000;
   const ov: PartOverride[] = [{ part: 'unet', overrides: r.deltas, key: 'full-ft' }];
   const sc = await score(ov, 'full');

@@ -18,16 +18,13 @@ import { loadRegistry } from '../server/engine/registry.ts';
 import { createStorage } from '../server/storage.ts';
 import { OutputCache } from '../server/engine/index.ts';
 import { decodePng, encodePng } from '../server/image/index.ts';
-import { classifyHalves, classifyImage, type Classification } from '../server/eval/classify.ts';
-import { maskIoU } from '../server/eval/mask.ts';
-import { renderShape } from '../server/diffusion/datasets/shapes.ts';
-import { makeCaption } from '../server/diffusion/datasets/captions.ts';
-import { backgroundsFor, COLORS, type ColorName, type BackgroundName } from '../server/diffusion/datasets/palette.ts';
-import { Rng } from '../server/diffusion/datasets/rng.ts';
+import { classifyHalves, classifyImage, maskIoU, type Classification } from '../research/eval/index.ts';
+import { backgroundsFor, COLORS, makeCaption, renderShape, Mulberry32, type BackgroundName, type ColorName } from '../research/datasets/index.ts';
 import {
   alphaKey, combineShifts, COMBINE_ALPHAS, COSINE_EDIT, MULTI_PROMPT, MULTI_SUBJECT, nodeId, PERSONALIZE, SHIFT_FILES,
 } from './lib/example-workflows.ts';
-import { copyAssets, patchType, runPrompt, runWorkflow, type RunContext } from './lib/run-workflow.ts';
+import { seedExampleInputs } from '../server/example-inputs.ts';
+import { patchType, runPrompt, runWorkflow, type RunContext } from './lib/run-workflow.ts';
 
 const o = new Command('eval-workflows')
   .option('--model <dir>', 'model folder', 'models/svdiff-shapes')
@@ -52,7 +49,7 @@ const only = new Set(String(o.only).split(','));
 const root = mkdtempSync(join(tmpdir(), 'eval-workflows-'));
 cpSync(modelDir, join(root, 'models', 'svdiff-shapes'), { recursive: true });
 const storage = createStorage({ dataDir: join(root, 'data'), modelsDir: join(root, 'models') });
-copyAssets(storage);
+seedExampleInputs(storage.inputDir);
 const ctx: RunContext = {
   registry: await loadRegistry(),
   storage,
@@ -180,7 +177,7 @@ if (only.has('combine')) {
 
 // ---- CoSINE edit + DDIM inversion reconstruction ----
 if (only.has('edit')) {
-  const rng = new Rng(59);
+  const rng = new Mulberry32(59);
   const shapes = ['circle', 'square', 'triangle', 'star', 'diamond', 'cross'] as const;
   const steps = trainSteps(stepsOf(COSINE_EDIT));
   let ok = 0;

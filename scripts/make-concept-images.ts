@@ -7,10 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { PNG } from 'pngjs';
-import { conceptImages, type ConceptOptions } from '../server/diffusion/datasets/concepts.ts';
-import { BACKGROUNDS, COLORS, type BackgroundName, type ColorName } from '../server/diffusion/datasets/palette.ts';
-import { IDENTIFIER_TOKENS, SHAPES, type IdentifierToken } from '../server/diffusion/datasets/vocabulary.ts';
-import type { ShapeName } from '../server/diffusion/datasets/geometry.ts';
+import { BACKGROUNDS, COLORS, conceptImages, IDENTIFIER_TOKENS, SHAPES, type BackgroundName, type ColorName, type ConceptOptions, type IdentifierToken, type ShapeName } from '../research/datasets/index.ts';
 
 /** HWC RGB float32 in [0,1] → PNG bytes. */
 export function encodePng(image: Float32Array, width: number, height = width): Buffer {

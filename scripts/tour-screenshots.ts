@@ -10,7 +10,8 @@ import { ensureClientBuilt, launchBrowser, queueAndScreenshot, repoRoot, startSe
 import { loadRegistry } from '../server/engine/registry.ts';
 import { createStorage } from '../server/storage.ts';
 import { PERSONALIZE, SHIFT_FILES } from './lib/example-workflows.ts';
-import { copyAssets, runWorkflow } from './lib/run-workflow.ts';
+import { runWorkflow } from './lib/run-workflow.ts';
+import { seedExampleInputs } from '../server/example-inputs.ts';
 
 // Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
 declare const window: any;
@@ -23,7 +24,7 @@ ensureClientBuilt();
 // TOUR_DATA_DIR: reuse a data folder (e.g. one whose shift files a previous run trained).
 const dataDir = process.env.TOUR_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'svdiff-tour-'));
 const storage = createStorage({ dataDir });
-copyAssets(storage);
+seedExampleInputs(storage.inputDir);
 const haveShifts = [SHIFT_FILES.heart, SHIFT_FILES.moon].every((f) => existsSync(join(storage.shiftsDir, `${f}.safetensors`)));
 if (names.includes('combine-shifts') && !haveShifts) {
   const ctx = { registry: await loadRegistry(), storage, log: (l: string) => console.error(`  ${l}`) };

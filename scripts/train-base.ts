@@ -8,16 +8,11 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { AdamW, Trainer, createSession, loadModel, readTensorBytes, ort, type AdamWState } from '../server/onnx/index.ts';
-import { EMBEDDED_CONFIG, buildEmbeddedParts, latentShape, writeEmbeddedModel } from '../server/diffusion/embedded/index.ts';
-import { buildTrainGraph, weightedVTargets } from '../server/diffusion/embedded/train-graph.ts';
-import { datasetBatch } from '../server/diffusion/datasets/shapes.ts';
-import { tokenizerVocabulary } from '../server/diffusion/datasets/vocabulary.ts';
-import { createWordLevelTokenizer } from '../server/diffusion/tokenizer/index.ts';
-import { DDIMScheduler } from '../server/diffusion/scheduler/index.ts';
-import { Rng } from '../server/diffusion/rng.ts';
+import { EMBEDDED_CONFIG, SCHEDULER_CONFIG, buildEmbeddedParts, buildTrainGraph, latentShape, weightedVTargets, writeEmbeddedModel } from '../research/embedded-model/index.ts';
+import { datasetBatch, tokenizerVocabulary } from '../research/datasets/index.ts';
+import { createWordLevelTokenizer, DDIMScheduler, Rng } from '../server/diffusion/index.ts';
 import { batchToNchw } from '../server/image/index.ts';
 import { writeFileAtomic } from '../server/storage.ts';
-import { SCHEDULER_CONFIG } from '../server/diffusion/embedded/write-model.ts';
 import { plotLinePng } from './lib/plot.ts';
 
 const program = new Command('train-base')

@@ -5,12 +5,13 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import cliProgress from 'cli-progress';
-import type { ApiPrompt, UiOutput } from './core/index.ts';
+import { imageTypeDir, type ApiPrompt, type UiOutput } from './core/index.ts';
 import { loadRegistry } from './engine/registry.ts';
 import type { DeviceSetting } from './config.ts';
 import { concreteDevice, DEFAULTS } from './config.ts';
 import type { EngineEvent } from './engine/events.ts';
-import { executePrompt, isApiPrompt, OutputCache, validatePrompt, workflowToPrompt } from './engine/index.ts';
+import { executePrompt, OutputCache, validatePrompt, workflowToPrompt } from './engine/index.ts';
+import { isApiPrompt, parseApiPrompt } from './core/workflow/index.ts';
 import { createStorage } from './storage.ts';
 import { seedExampleInputs } from './example-inputs.ts';
 
@@ -37,9 +38,9 @@ export async function runWorkflowFile(file: string, o: RunOptions): Promise<numb
   let prompt: ApiPrompt;
   const extraData: Record<string, unknown> = {};
   try {
-    if (isApiPrompt(doc)) prompt = doc as ApiPrompt;
+    if (isApiPrompt(doc)) prompt = parseApiPrompt(doc);
     else {
-      prompt = workflowToPrompt(doc, registry).prompt;
+      prompt = workflowToPrompt(doc, registry);
       extraData.extra_pnginfo = { workflow: doc };
     }
   } catch (e) {
@@ -80,21 +81,21 @@ export async function runWorkflowFile(file: string, o: RunOptions): Promise<numb
   }
   if (result.status === 'error') {
     const e = result.error;
-    console.error(e ? `error: node #${e.node_id} (${e.node_type}): ${e.exception_message}` : 'error: the prompt failed');
+    // An input error's message already names the node.
+    console.error(e ? `error: ${e.input_name ? e.exception_message : `node #${e.node_id} (${e.node_type}): ${e.exception_message}`}` : 'error: the prompt failed');
     return 1;
   }
   const images = collectImages(result.outputs);
   if (o.out) {
     await mkdir(o.out, { recursive: true });
     for (const img of images) {
-      const dir = img.type === 'input' ? storage.inputDir : img.type === 'temp' ? storage.tempDir : storage.outputDir;
-      const src = storage.resolveInside(dir, img.subfolder ? posix.join(img.subfolder, img.filename) : img.filename);
+      const src = storage.resolveInside(imageTypeDir(storage, img.type), img.subfolder ? posix.join(img.subfolder, img.filename) : img.filename);
       const dest = join(o.out, basename(img.filename));
       await copyFile(src, dest);
       console.log(dest);
     }
   } else {
-    for (const img of images) console.log(join(img.type === 'temp' ? storage.tempDir : storage.outputDir, img.subfolder, img.filename));
+    for (const img of images) console.log(join(imageTypeDir(storage, img.type), img.subfolder, img.filename));
   }
   return 0;
 }

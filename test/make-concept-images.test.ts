@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { conceptImages } from '../server/diffusion/datasets/concepts.ts';
+import { conceptImages } from '../research/datasets/index.ts';
 import { writeConceptImages } from '../scripts/make-concept-images.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'concepts-'));

@@ -1,6 +1,7 @@
 // SHIFTS on a sampling node: bake W_δ into initializer overrides once per (shifts, scale), so
 // every denoising step then costs the same as without shifts. Errors name the node's input.
-import { PipelineInputError, type LoadedModel, type PartOverride } from '../../server/diffusion/index.ts';
+import { InputError } from '../define.ts';
+import type { LoadedModel, PartOverride } from '../../server/diffusion/index.ts';
 import { shiftOverrides, ShiftApplyError } from '../../server/spectral/index.ts';
 import type { SpectralShifts } from '../../server/spectral/shifts.ts';
 import type { NodeContext } from '../define.ts';
@@ -11,7 +12,7 @@ export async function overridesForShifts(model: LoadedModel, shifts: SpectralShi
     const parts = await shiftOverrides(model, undefined, shifts, scale, { cacheDir: ctx.storage.cacheDir, signal: ctx.signal });
     return parts.filter((p) => p.overrides.size > 0);
   } catch (e) {
-    if (e instanceof ShiftApplyError) throw new PipelineInputError('shifts', e.message);
+    if (e instanceof ShiftApplyError) throw new InputError('shifts', e.message);
     throw e;
   }
 }

@@ -1,7 +1,7 @@
 // The example workflows (workflows/*.json), described compactly. scripts/make-workflows.ts
 // turns them into litegraph JSON; the workflow tests and scripts/eval-workflows.ts read the
 // node keys below (node id = position in the list + 1) to patch settings.
-import { preservationPrompts } from '../../server/diffusion/datasets/preserve-prompts.ts';
+import { preservationPrompts } from '../../research/datasets/index.ts';
 import type { NodeDesc, WorkflowDesc } from './workflow-builder.ts';
 
 /** Concept images shipped in workflows/assets/ (copied into the data folder's input/). */

@@ -1,29 +1,19 @@
 // Runs an example workflow headless, in-process, through the same engine as the server and
 // `svdiff-studio run`: UI → API conversion, optional input overrides per node key,
 // validation, execution. Used by the workflow tests (reduced steps) and eval-workflows.
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import type { ApiPrompt, DeviceName, ImageRef, Storage } from '../../nodes/define.ts';
+import { imageTypeDir, type ApiPrompt, type DeviceName, type ImageRef, type Storage } from '../../nodes/define.ts';
 import type { NodeRegistry } from '../../server/engine/registry.ts';
 import { executePrompt, OutputCache, validatePrompt, workflowToPrompt } from '../../server/engine/index.ts';
 import { nodeId } from './example-workflows.ts';
 import type { WorkflowDesc } from './workflow-builder.ts';
 
 export const WORKFLOWS_DIR = fileURLToPath(new URL('../../workflows/', import.meta.url));
-export const ASSETS_DIR = join(WORKFLOWS_DIR, 'assets');
 
 /** Copies workflows/assets/ into the data folder's input/ (what `run` would need; files already there are kept). */
-export function copyAssets(storage: Storage): void {
-  mkdirSync(storage.inputDir, { recursive: true });
-  for (const name of readdirSync(ASSETS_DIR)) {
-    const dest = join(storage.inputDir, name);
-    if (!existsSync(dest)) cpSync(join(ASSETS_DIR, name), dest, { recursive: true });
-  }
-}
-
 export async function readWorkflow(name: string): Promise<unknown> {
   return JSON.parse(await readFile(join(WORKFLOWS_DIR, `${name}.json`), 'utf8'));
 }
@@ -94,7 +84,7 @@ export async function runPrompt(prompt: ApiPrompt, ctx: RunContext): Promise<Wor
     const refs = (Array.isArray(ui.images) ? ui.images : []) as ImageRef[];
     if (refs.length === 0) continue;
     images[id] = refs.map((r) => {
-      const dir = r.type === 'temp' ? ctx.storage.tempDir : r.type === 'input' ? ctx.storage.inputDir : ctx.storage.outputDir;
+      const dir = imageTypeDir(ctx.storage, r.type);
       return join(dir, r.subfolder ?? '', r.filename);
     });
   }
@@ -103,8 +93,7 @@ export async function runPrompt(prompt: ApiPrompt, ctx: RunContext): Promise<Wor
 
 /** Reads workflows/<name>.json, converts it, applies overrides and runs it. */
 export async function runWorkflow(name: string, desc: WorkflowDesc, overrides: Overrides, ctx: RunContext, patch?: (p: ApiPrompt) => ApiPrompt): Promise<WorkflowRun> {
-  const { prompt } = workflowToPrompt(await readWorkflow(name), ctx.registry);
-  let p = patchPrompt(prompt, desc, overrides);
+  let p = patchPrompt(workflowToPrompt(await readWorkflow(name), ctx.registry), desc, overrides);
   if (patch) p = patch(p);
   return runPrompt(p, ctx);
 }

@@ -23,3 +23,11 @@ export function nodeLabel(id: string, classType: string): string {
 export function inputMessage(node: string, input: string, reason: string): string {
   return `${node}: input "${input}": ${reason}`;
 }
+
+/**
+ * A lower layer names inputs as it sees them (`guidance`, `latent`); a node whose inputs are
+ * named otherwise renames them before the error leaves it. Anything else passes unchanged.
+ */
+export function renameInput(e: unknown, names: Record<string, string>): unknown {
+  return e instanceof InputError && names[e.input] !== undefined ? new InputError(names[e.input], e.reason) : e;
+}

@@ -82,15 +82,18 @@ export interface OutputSpec {
 
 type ValueOf<T extends string> = T extends keyof SocketValues ? SocketValues[T] : unknown;
 
-/** The run-time inputs of a node, typed from its schema; optional inputs may be undefined. */
+/**
+ * The run-time inputs of a node, typed from its schema. An optional input may be undefined —
+ * unless it is a widget with a default, which the engine fills in when the prompt leaves it out.
+ */
 export type InputValues<I extends Record<string, InputSpec>> = {
-  [K in keyof I]: I[K] extends { optional: true } ? ValueOf<I[K]['type']> | undefined : ValueOf<I[K]['type']>;
+  [K in keyof I]: I[K] extends { optional: true } ? (I[K] extends { default: unknown } ? ValueOf<I[K]['type']> : ValueOf<I[K]['type']> | undefined) : ValueOf<I[K]['type']>;
 };
 
 export type OutputValues<O extends readonly OutputSpec[]> = { [K in keyof O]: O[K] extends OutputSpec ? ValueOf<O[K]['type']> : never };
 
 export interface NodeResult<O extends readonly OutputSpec[] = readonly OutputSpec[]> {
-  outputs: OutputValues<O> | unknown[];
+  outputs: OutputValues<O>;
   ui?: UiOutput;
 }
 

@@ -34,3 +34,21 @@ export interface PromptError {
   details: string;
   extra_info: Record<string, unknown>;
 }
+
+/** Why a running prompt failed (ComfyUI's `execution_error` message and history entry). */
+export interface ExecutionErrorData {
+  prompt_id: string;
+  node_id: string;
+  node_type: string;
+  executed: string[];
+  exception_message: string;
+  /** The input at fault when the node threw an InputError (the studio's addition to ComfyUI's shape). */
+  input_name?: string;
+  exception_type: string;
+  traceback: string[];
+  /** Each input the node received, as ComfyUI formats them: a list of one short description (shapes, not tensors). */
+  current_inputs: Record<string, string[]>;
+  /** The nodes whose outputs were available when it failed (run or cached), as ComfyUI lists them. */
+  current_outputs: string[];
+  timestamp: number;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defineNode, type ApiPrompt, type NodeDefinition } from '../../nodes/define.ts';
 import { NodeKeyError, OutputCache, estimateBytes, stableStringify } from './cache.ts';
 import { planExecution } from './plan.ts';
-import { env, makeTestRegistry } from './test-nodes.ts';
+import { env, makeTestRegistry } from './nodes.testing.ts';
 
 let fingerprintValue = 'v1';
 const Fingerprinted = defineNode({

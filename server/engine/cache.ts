@@ -7,7 +7,8 @@ import type { ApiPrompt, OptionsEnv, UiOutput } from '../core/index.ts';
 import { isWidgetType } from '../core/index.ts';
 import type { NodeRegistry } from './registry.ts';
 import { asLink } from './plan.ts';
-import { nodeLabel } from './describe.ts';
+import { absentValue } from './defaults.ts';
+import { nodeLabel } from '../core/index.ts';
 
 export interface CacheEntry {
   readonly outputs: readonly unknown[];
@@ -108,7 +109,7 @@ export class OutputCache {
           continue;
         }
         const spec = def?.inputs[name];
-        if (v === undefined && spec && isWidgetType(spec.type) && 'default' in spec) v = spec.default;
+        if (v === undefined && spec) v = absentValue(spec);
         if (v === undefined) continue;
         literals[name] = v;
         material += `\u0000${name}\u0001${stableStringify(v)}`;

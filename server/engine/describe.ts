@@ -1,9 +1,5 @@
-// Short human-readable descriptions for error messages: who failed (node id + type) and
-// what it was given (shapes and types, never the data of a tensor).
-
-export function nodeLabel(id: string, classType: string): string {
-  return `Node #${id} (${classType})`;
-}
+// Short human-readable descriptions of what a node was given, for error messages (shapes and
+// types, never the data of a tensor); who failed is core's nodeLabel.
 
 const MAX_STRING = 120;
 

@@ -1,6 +1,8 @@
 // Events the engine emits while running a prompt. The HTTP layer forwards them over the
 // WebSocket unchanged as `{type, data}` (ComfyUI's message names and payloads).
-import type { UiOutput } from '../core/index.ts';
+import type { ExecutionErrorData, UiOutput } from '../core/index.ts';
+
+export type { ExecutionErrorData };
 
 export type EngineEvent =
   | { type: 'execution_start'; data: { prompt_id: string; timestamp: number } }
@@ -17,21 +19,6 @@ export type EngineEvent =
   | { type: 'execution_error'; data: ExecutionErrorData }
   | { type: 'execution_interrupted'; data: { prompt_id: string; node_id: string; node_type: string; executed: string[]; timestamp: number } }
   | { type: 'execution_success'; data: { prompt_id: string; timestamp: number } };
-
-export interface ExecutionErrorData {
-  prompt_id: string;
-  node_id: string;
-  node_type: string;
-  executed: string[];
-  exception_message: string;
-  exception_type: string;
-  traceback: string[];
-  /** Each input the node received, as ComfyUI formats them: a list of one short description (shapes, not tensors). */
-  current_inputs: Record<string, string[]>;
-  /** The nodes whose outputs were available when it failed (run or cached), as ComfyUI lists them. */
-  current_outputs: string[];
-  timestamp: number;
-}
 
 export type ExecutionStatus = 'success' | 'error' | 'interrupted';
 

@@ -3,7 +3,7 @@ import { defineNode, type ApiPrompt, type NodeContext, type NodeDefinition } fro
 import { executePrompt, type ExecuteDeps } from './execute.ts';
 import { OutputCache } from './cache.ts';
 import type { EngineEvent } from './events.ts';
-import { makeTestRegistry, recorder, runtime, storage } from './test-nodes.ts';
+import { makeTestRegistry, recorder, runtime, storage } from './nodes.testing.ts';
 
 type Events<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>['data'][];
 function ofType<T extends EngineEvent['type']>(events: EngineEvent[], type: T): Events<T> {

@@ -11,7 +11,9 @@ import type { EngineEvent, ExecutionErrorData, ExecutionStatus } from './events.
 import { NodeKeyError, type CacheEntry, type OutputCache } from './cache.ts';
 import { planExecution, type InEdge } from './plan.ts';
 import { OptionsResolver } from './options.ts';
-import { nodeLabel, summarizeValue } from './describe.ts';
+import { absentValue } from './defaults.ts';
+import { summarizeValue } from './describe.ts';
+import { InputError, inputMessage, nodeLabel } from '../core/index.ts';
 
 export interface ExecuteRequest {
   promptId: string;
@@ -189,7 +191,7 @@ async function gatherInputs(
     const spec = def.inputs[name];
     const v = literal[name];
     if (v === undefined) {
-      inputs[name] = spec.optional && isWidgetType(spec.type) && 'default' in spec ? spec.default : undefined;
+      inputs[name] = absentValue(spec);
     } else if (!Array.isArray(v)) {
       inputs[name] = v;
     }
@@ -198,14 +200,14 @@ async function gatherInputs(
     const spec = def.inputs[e.input];
     if (!spec) continue; // unknown extra inputs are ignored
     const out = results.get(e.source);
-    if (!out) throw new NodeFailure(id, def.type, new Error(`${nodeLabel(id, def.type)}: input "${e.input}" has no value from node #${e.source}`), inputs);
+    if (!out) throw new NodeFailure(id, def.type, new InputError(e.input, `has no value from node #${e.source}`), inputs);
     const value = out[e.index];
     inputs[e.input] = value;
     // A COMBO fed by a link is checked here: validation could only see the link's type.
     if (spec.type === 'COMBO') {
       const options = await resolver.get(spec as ComboInput);
       if (typeof value !== 'string' || !options.includes(value)) {
-        throw new NodeFailure(id, def.type, new Error(`${nodeLabel(id, def.type)}: input "${e.input}" is ${JSON.stringify(value) ?? summarizeValue(value)}, not one of the options`), inputs);
+        throw new NodeFailure(id, def.type, new InputError(e.input, `is ${JSON.stringify(value) ?? summarizeValue(value)}, not one of the options`), inputs);
       }
     }
   }
@@ -279,12 +281,15 @@ function errorData(promptId: string, f: NodeFailure, executed: string[]): Execut
   const isErr = e instanceof Error;
   const current_inputs: Record<string, string[]> = {};
   for (const k in f.inputs) current_inputs[k] = [summarizeValue(f.inputs[k])];
+  // An input at fault: labelled with the node here, once, and named for clients to mark.
+  const input = e instanceof InputError ? { input_name: e.input, message: inputMessage(nodeLabel(f.nodeId, f.nodeType), e.input, e.reason) } : undefined;
   return {
     prompt_id: promptId,
     node_id: f.nodeId,
     node_type: f.nodeType,
     executed,
-    exception_message: isErr ? e.message : String(e),
+    exception_message: input ? input.message : isErr ? e.message : String(e),
+    ...(input ? { input_name: input.input_name } : {}),
     exception_type: isErr ? e.name || e.constructor.name : typeof e,
     traceback: isErr && e.stack ? e.stack.split('\n') : [],
     current_inputs,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineNode, type NodeDefinition } from '../../nodes/define.ts';
 import { validatePrompt } from './validate.ts';
-import { env, makeTestRegistry } from './test-nodes.ts';
+import { env, makeTestRegistry } from './nodes.testing.ts';
 
 const Checked = defineNode({
   type: 'Checked',

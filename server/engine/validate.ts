@@ -6,28 +6,9 @@ import { isWidgetType } from '../core/index.ts';
 import type { NodeRegistry } from './registry.ts';
 import { asLink, compareIds, planExecution, type InEdge } from './plan.ts';
 import { OptionsResolver } from './options.ts';
-import { nodeLabel, summarizeValue } from './describe.ts';
-
-export interface NodeError {
-  type: string;
-  message: string;
-  details: string;
-  extra_info: { input_name?: string; received_value?: unknown; [key: string]: unknown };
-}
-
-export interface NodeErrors {
-  errors: NodeError[];
-  /** The output nodes that cannot run because of this node. */
-  dependent_outputs: string[];
-  class_type: string;
-}
-
-export interface PromptError {
-  type: string;
-  message: string;
-  details: string;
-  extra_info: Record<string, unknown>;
-}
+import { absentValue } from './defaults.ts';
+import { summarizeValue } from './describe.ts';
+import { inputMessage, nodeLabel, type NodeErrors, type NodeInputError, type PromptError } from '../core/index.ts';
 
 export interface ValidationResult {
   ok: boolean;
@@ -75,7 +56,7 @@ export async function validatePrompt(prompt: unknown, registry: NodeRegistry, en
 
   const plan = planExecution(p, outputIds);
   const resolver = new OptionsResolver(env);
-  const own = new Map<string, NodeError[]>();
+  const own = new Map<string, NodeInputError[]>();
   for (const cycle of plan.cycles) {
     const members = new Set(cycle);
     // One shortened listing per cycle: naming all n members in each of the n messages made the
@@ -86,7 +67,7 @@ export async function validatePrompt(prompt: unknown, registry: NodeRegistry, en
       const edge = plan.edges.get(id)!.find((e) => members.has(e.source))!;
       push(own, id, {
         type: 'dependency_cycle',
-        message: `${nodeLabel(id, p[id].class_type)}: input "${edge.input}" is part of a dependency cycle between nodes ${path}`,
+        message: inputMessage(nodeLabel(id, p[id].class_type), edge.input, `is part of a dependency cycle between nodes ${path}`),
         details: `${edge.input}: cycle ${path}`,
         extra_info: { input_name: edge.input, cycle: shown, cycle_length: cycle.length },
       });
@@ -188,13 +169,13 @@ function fail(error: PromptError, node_errors: Record<string, NodeErrors> = {}):
   return { ok: false, error, node_errors, outputs: [] };
 }
 
-function push(map: Map<string, NodeError[]>, id: string, e: NodeError): void {
+function push(map: Map<string, NodeInputError[]>, id: string, e: NodeInputError): void {
   const list = map.get(id);
   if (list) list.push(e);
   else map.set(id, [e]);
 }
 
-function structuralError(id: string, node: unknown, registry: NodeRegistry): { error: NodeError; classType: string } | undefined {
+function structuralError(id: string, node: unknown, registry: NodeRegistry): { error: NodeInputError; classType: string } | undefined {
   if (!isObject(node)) {
     return {
       classType: '',
@@ -254,21 +235,21 @@ async function checkNode(
   defs: Map<string, NodeDefinition>,
   resolver: OptionsResolver,
   env: OptionsEnv,
-): Promise<NodeError[]> {
+): Promise<NodeInputError[]> {
   const node = prompt[id];
   const def = defs.get(id)!;
   const label = nodeLabel(id, node.class_type);
-  const errors: NodeError[] = [];
+  const errors: NodeInputError[] = [];
   const literals: Record<string, unknown> = {};
   const err = (type: string, input: string, what: string, details: string, extra: Record<string, unknown> = {}) =>
-    errors.push({ type, message: `${label}: input "${input}" ${what}`, details: `${input}: ${details}`, extra_info: { input_name: input, ...extra } });
+    errors.push({ type, message: inputMessage(label, input, what), details: `${input}: ${details}`, extra_info: { input_name: input, ...extra } });
 
   for (const name in def.inputs) {
     const spec = def.inputs[name];
     const v = node.inputs[name];
     if (v === undefined) {
       if (!spec.optional) err('required_input_missing', name, 'is required but missing', 'Required input is missing');
-      else if (isWidgetType(spec.type) && 'default' in spec) literals[name] = spec.default;
+      else if (absentValue(spec) !== undefined) literals[name] = absentValue(spec);
       continue;
     }
     if (Array.isArray(v)) {

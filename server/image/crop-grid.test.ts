@@ -4,7 +4,7 @@ import { batchFrame, batchToPngs, checkBatch, stackImages } from './batch.ts';
 import { cropBatch, cropImage } from './crop.ts';
 import { gridImage } from './grid.ts';
 import { decodePng, readPngText } from './png.ts';
-import { gradient } from './testing.ts';
+import { gradient } from './image.testing.ts';
 
 /** A batch of n w×h frames where frame k is filled with (k+1)/10. */
 function flatBatch(n: number, w: number, h: number): ImageBatch {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { decodeImage, probeImage, sniffImageFormat } from './decode.ts';
 import { encodePng } from './png.ts';
-import { gradient } from './testing.ts';
+import { gradient } from './image.testing.ts';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 

@@ -1,13 +1,5 @@
-// Errors a user sees name the node and the input: `LoadImage: input "image": …`.
+// Readable reasons for failed file accesses, for the InputErrors nodes throw.
 import { PathOutsideError } from '../storage.ts';
-
-export function inputMessage(node: string, input: string, message: string): string {
-  return `${node}: input "${input}": ${message}`;
-}
-
-export function inputError(node: string, input: string, message: string): Error {
-  return new Error(inputMessage(node, input, message));
-}
 
 /** A readable reason for a failed file access (missing, a folder, outside the data folder…). */
 export function fileProblem(e: unknown, name: string, folder: string): string {

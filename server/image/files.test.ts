@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isImageFileName, listFolderImages, listImageFiles, listImageFolders, loadImageFile, sha256Hex } from './files.ts';
 import { encodePng } from './png.ts';
-import { gradient, tempStorage } from './testing.ts';
+import { gradient, tempStorage } from './image.testing.ts';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());

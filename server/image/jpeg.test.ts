@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { applyOrientation, decodeJpeg, jpegOrientation, jpegSize } from './jpeg.ts';
-import { gradient } from './testing.ts';
+import { gradient } from './image.testing.ts';
 import type { RgbImage } from './types.ts';
 
 function encodeJpeg(img: RgbImage, quality = 95): Uint8Array {

@@ -3,7 +3,7 @@ import { PNG } from 'pngjs';
 import { deflateSync } from 'node:zlib';
 import { decodePng, encodePng, readPngText, toByte } from './png.ts';
 import { joinPngChunks, splitPngChunks } from './png-chunks.ts';
-import { gradient, rawPng } from './testing.ts';
+import { gradient, rawPng } from './image.testing.ts';
 
 function pngjsWrite(width: number, height: number, data: Buffer, opts: ConstructorParameters<typeof PNG>[0] & object): Uint8Array {
   return PNG.sync.write({ width, height, data, gamma: 0 } as unknown as PNG, opts);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { centerCropRect, resizeBatch, resizeCover, resizeImage, type ResizeMethod } from './resize.ts';
-import { gradient } from './testing.ts';
+import { gradient } from './image.testing.ts';
 import type { RgbImage } from './types.ts';
 
 /** A grey image from rows of values (R = G = B). */

@@ -122,3 +122,35 @@ export function resizeCoverBatch(batch: ImageBatch, width: number, height: numbe
   checkBatch(batch);
   return stackImages(batchFrames(batch).map((f) => resizeCover(f, width, height, method)));
 }
+
+/**
+ * One channel (W×H samples, row-major) resized with the weights resizeImage gives each of its
+ * channels, e.g. a mask's alpha, without spreading it over three float channels first.
+ */
+export function resizePlane(data: ArrayLike<number>, W: number, H: number, width: number, height: number, method: ResizeMethod): Float32Array {
+  checkImageSize(width, height);
+  if (!RESIZE_METHODS.includes(method)) throw new Error(`unknown resize method "${method}"`);
+  if (data.length !== W * H) throw new Error(`resizePlane: data has ${data.length} values, expected ${W}×${H} = ${W * H}`);
+  if (W === width && H === height) return Float32Array.from(data);
+  const ax = axisWeights(W, width, method);
+  const tmp = new Float32Array(H * width);
+  for (let y = 0; y < H; y++) {
+    const row = y * W;
+    for (let x = 0; x < width; x++) {
+      let v = 0;
+      for (let k = ax.start[x]; k < ax.start[x + 1]; k++) v += data[row + ax.idx[k]] * ax.wt[k];
+      tmp[y * width + x] = v;
+    }
+  }
+  const ay = axisWeights(H, height, method);
+  const out = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const d = y * width;
+    for (let k = ay.start[y]; k < ay.start[y + 1]; k++) {
+      const s = ay.idx[k] * width;
+      const w = ay.wt[k];
+      for (let i = 0; i < width; i++) out[d + i] += tmp[s + i] * w;
+    }
+  }
+  return out;
+}

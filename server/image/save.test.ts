@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { asciiJson, nextCounter, parseFilenamePrefix, pngMetadata, saveImages } from './save.ts';
 import { stackImages } from './batch.ts';
 import { decodePng, readPngText } from './png.ts';
-import { gradient, tempStorage } from './testing.ts';
+import { gradient, tempStorage } from './image.testing.ts';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());

@@ -1,7 +1,7 @@
 // Writing images to output/ or temp/ with ComfyUI's naming: `<prefix>_00001_.png`, counting
 // up past the files already there, each file written atomically.
 import { readdir } from 'node:fs/promises';
-import type { ApiPrompt, ImageBatch, ImageRef, Storage } from '../core/index.ts';
+import { imageTypeDir, type ApiPrompt, type ImageBatch, type ImageRef, type Storage } from '../core/index.ts';
 import { batchToPngs } from './batch.ts';
 
 export interface SavedPrefix {
@@ -94,7 +94,7 @@ export interface SaveImagesOptions {
 /** Encodes every frame and writes `<prefix>_NNNNN_.png` files; returns refs for the UI. */
 export async function saveImages(opts: SaveImagesOptions): Promise<ImageRef[]> {
   const { storage, kind } = opts;
-  const base = kind === 'output' ? storage.outputDir : storage.tempDir;
+  const base = imageTypeDir(storage, kind);
   const { subfolder, filename } = parseFilenamePrefix(opts.prefix);
   // resolveInside follows symlinks of existing parts: the target folder cannot escape `base`.
   const dir = subfolder ? storage.resolveInside(base, subfolder) : base;

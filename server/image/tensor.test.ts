@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchToNchw, nchwToBatch } from './tensor.ts';
 import { stackImages } from './batch.ts';
-import { gradient } from './testing.ts';
+import { gradient } from './image.testing.ts';
 
 describe('NCHW conversion', () => {
   it('transposes NHWC → NCHW and maps [0,1] → [-1,1]', () => {

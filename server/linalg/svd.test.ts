@@ -4,7 +4,7 @@ import { SvdPool } from './svd-pool.ts';
 import { svdErrors } from './svd-check.ts';
 import { gemm, gemmJs } from './gemm.ts';
 import { symmetricEigen } from './symmetric-eigen.ts';
-import { integerLowRank, randomMatrix, seededRandom, withSingularValues } from './test-matrices.ts';
+import { integerLowRank, randomMatrix, seededRandom, withSingularValues } from './matrices.testing.ts';
 
 const BAR = 1e-6;
 

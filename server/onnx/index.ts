@@ -14,4 +14,3 @@ export { AdamW, type AdamWOptions, type AdamWState, type ParamGroup } from './tr
 export { toHalfBits, fromHalfBits, float32ToHalf, halfToFloat32, fromBfloat16Bits } from './float16.ts';
 export { liftParameters, bakeParameters, type Parameter } from './train/params.ts';
 export { Trainer, type TrainerOptions, type StepResult } from './train/trainer.ts';
-export { buildUNet, TINY_UNET, BENCH_UNET, type UNetConfig } from './examples/unet.ts';

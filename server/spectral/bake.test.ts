@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../diffusion/model/index.ts';
-import { latentShape, TINY_TEST_CONFIG, writeEmbeddedModel } from '../diffusion/embedded/index.ts';
+import { latentShape, TINY_TEST_CONFIG, writeEmbeddedModel } from '../../research/embedded-model/index.ts';
 import { createSession, ort } from '../onnx/index.ts';
 import { shiftOverrides, shiftOverridesKeys, shiftedWeight, ShiftApplyError } from './bake.ts';
 import { partGraph, readWeight } from './model-layers.ts';
 import { addSpectralShifts } from './rewrite-train.ts';
 import { makeShifts, zeroShifts } from './shifts.ts';
 import { decomposeModel, svdCacheDir, svdLayerLengths, type SvdValue } from './svd-model.ts';
-import { randomValues } from './test-graphs.ts';
+import { randomValues } from './graphs.testing.ts';
 
 let root: string;
 let model: LoadedModel;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildEmbeddedParts, TINY_TEST_CONFIG } from '../diffusion/embedded/index.ts';
+import { buildEmbeddedParts, TINY_TEST_CONFIG } from '../../research/embedded-model/index.ts';
 import { GraphBuilder } from '../onnx/index.ts';
 import { findSpectralLayers, moduleName } from './layers.ts';
 import { isAttentionLayer, nameMatcher, selectLayers, selectionHash } from './selection.ts';
-import { buildTestGraph, TEST_GRAPH_LAYERS } from './test-graphs.ts';
+import { buildTestGraph, TEST_GRAPH_LAYERS } from './graphs.testing.ts';
 
 describe('findSpectralLayers', () => {
   it('finds conv, MatMul, Gemm(transB), Transposed and renamed weights, LayerNorm and GroupNorm scales; nothing else', () => {

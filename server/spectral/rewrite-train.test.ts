@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildEmbeddedParts, latentShape, TINY_TEST_CONFIG } from '../diffusion/embedded/index.ts';
+import { buildEmbeddedParts, latentShape, TINY_TEST_CONFIG } from '../../research/embedded-model/index.ts';
 import { createSession, differentiate, GraphBuilder, makeValueInfo, ort, type ModelProto } from '../onnx/index.ts';
 import { float32ToHalf } from '../diffusion/model/index.ts';
 import { addSpectralShifts } from './rewrite-train.ts';
 import { decomposeGraph, type SvdLayer } from './svd-model.ts';
-import { buildTestGraph, randomValues, TEST_INPUT, TEST_INPUT_SHAPE } from './test-graphs.ts';
+import { buildTestGraph, randomValues, TEST_INPUT, TEST_INPUT_SHAPE } from './graphs.testing.ts';
 
 const f32 = (data: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', data, dims);
 type Opt = 'disabled' | 'basic' | 'extended' | 'all';

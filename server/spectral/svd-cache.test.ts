@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { svd } from '../linalg/index.ts';
-import { randomMatrix } from '../linalg/test-matrices.ts';
+import { randomMatrix } from '../linalg/matrices.testing.ts';
 import { cacheFileName, SvdCache } from './svd-cache.ts';
 
 async function counted() {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, readTensorBytes } from '../onnx/index.ts';
 import { weightValues } from './layers.ts';
 import { decomposeGraph, POOL_MIN_ELEMENTS, svdCacheDir, type SvdLayer } from './svd-model.ts';
-import { buildTestGraph, randomValues } from './test-graphs.ts';
+import { buildTestGraph, randomValues } from './graphs.testing.ts';
 
 const dirs: string[] = [];
 const tmp = () => {

@@ -13,7 +13,8 @@ import { OutputCache, validatePrompt, workflowToPrompt } from '../../server/engi
 import { decodePng } from '../../server/image/index.ts';
 import { exampleWorkflows } from '../../scripts/make-workflows.ts';
 import { combineShifts, COMBINE_ALPHAS, COSINE_EDIT, MULTI_SUBJECT, PERSONALIZE, SHIFT_FILES } from '../../scripts/lib/example-workflows.ts';
-import { copyAssets, patchType, readWorkflow, runWorkflow, WORKFLOWS_DIR, type RunContext } from '../../scripts/lib/run-workflow.ts';
+import { patchType, readWorkflow, runWorkflow, WORKFLOWS_DIR, type RunContext } from '../../scripts/lib/run-workflow.ts';
+import { seedExampleInputs } from '../../server/example-inputs.ts';
 
 const MODEL_DIR = fileURLToPath(new URL('../../models/svdiff-shapes', import.meta.url));
 /** Generous: CI machines are shared; the whole file takes about 1.5 min on 2 cores. */
@@ -30,7 +31,7 @@ beforeAll(async () => {
   // A private copy of the model: train:base may replace the repository's copy meanwhile.
   cpSync(MODEL_DIR, join(root, 'models', 'svdiff-shapes'), { recursive: true });
   storage = createStorage({ dataDir: join(root, 'data'), modelsDir: join(root, 'models') });
-  copyAssets(storage);
+  seedExampleInputs(storage.inputDir);
   registry = await loadRegistry();
   ctx = { registry, storage, device: 'cpu', cache: new OutputCache(1 << 30) };
 });
@@ -74,7 +75,7 @@ describe('example workflows', () => {
 
   it('every workflow converts and validates against the real registry (once its shift files exist)', async () => {
     for (const name of NAMES) {
-      const { prompt } = workflowToPrompt(await readWorkflow(name), registry);
+      const prompt = workflowToPrompt(await readWorkflow(name), registry);
       const v = await validatePrompt(prompt, registry, { storage });
       expect(v.node_errors, name).toEqual({});
       expect(v.ok, name).toBe(true);

@@ -6,7 +6,7 @@ import type {
   ClientEvents,
   History,
   ImageRef,
-  NodeError,
+  NodeErrors,
   ObjectInfo,
   PromptResponse,
   QueueState,
@@ -40,8 +40,8 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
   /** Validation errors per node, when the server rejected a prompt. */
-  get nodeErrors(): Record<string, NodeError> {
-    const b = this.body as { node_errors?: Record<string, NodeError> } | undefined;
+  get nodeErrors(): Record<string, NodeErrors> {
+    const b = this.body as { node_errors?: Record<string, NodeErrors> } | undefined;
     return b?.node_errors ?? {};
   }
 }

@@ -1,4 +1,8 @@
-// Wire types of the server's HTTP + WebSocket protocol (ComfyUI-compatible shapes).
+// Wire types of the server's HTTP + WebSocket protocol (ComfyUI-compatible shapes). Those the
+// server writes itself come from server/core, so client and server read one definition.
+import type { ApiPrompt, ExecutionErrorData, ImageRef, NodeErrors } from '../../../server/core/index.ts';
+
+export type { ApiPrompt, ExecutionErrorData, ImageRef, NodeErrors };
 
 /** One input's spec in /api/object_info: `[type | options[], extra?]`. */
 export type InputSpec = [string | string[], Record<string, unknown>?];
@@ -17,24 +21,11 @@ export interface NodeDef {
 }
 export type ObjectInfo = Record<string, NodeDef>;
 
-export interface ImageRef {
-  filename: string;
-  subfolder: string;
-  type: 'output' | 'temp' | 'input';
-}
 
-/** API-format prompt: `{id: {class_type, inputs}}`; links are `[sourceId, outputIndex]`. */
-export type ApiPrompt = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }>;
-
-export interface NodeError {
-  errors: { type?: string; message: string; details?: string; extra_info?: { input_name?: string } }[];
-  class_type: string;
-  dependent_outputs?: string[];
-}
 export interface PromptResponse {
   prompt_id: string;
   number: number;
-  node_errors: Record<string, NodeError>;
+  node_errors: Record<string, NodeErrors>;
 }
 
 /** ComfyUI's queue item: `[number, prompt_id, prompt, extra_data, outputs_to_execute]`. */
@@ -85,15 +76,6 @@ export interface WorkflowInfo {
   size?: number;
 }
 
-export interface ExecutionErrorData {
-  prompt_id: string;
-  node_id: string;
-  node_type: string;
-  exception_message: string;
-  exception_type: string;
-  traceback?: string[];
-  executed?: string[];
-}
 
 /** WebSocket JSON messages, keyed by `type`. */
 export interface ServerEvents {

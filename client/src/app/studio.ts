@@ -90,7 +90,8 @@ export async function startStudio(el: HTMLCanvasElement): Promise<StudioCanvas> 
       void defsStore.load().then((d) => s.setNodeTypes(d)).catch(() => {});
     }
   });
-  getApi().on('execution_error', (d) => toasts.show(`Node #${d.node_id} (${d.node_type}) failed: ${d.exception_message}`, 'error'));
+  // An input error's message already names the node; others get the node put in front once.
+  getApi().on('execution_error', (d) => toasts.show(d.input_name ? d.exception_message : `Node #${d.node_id} (${d.node_type}) failed: ${d.exception_message}`, 'error'));
   getApi().connect();
   try {
     s.setNodeTypes(await defsStore.load());
@@ -136,7 +137,14 @@ export async function queueCurrent(front = false): Promise<string | undefined> {
   const toasts = useToastStore();
   const defs = useNodeDefsStore().defs;
   const workflow = studio.serialize();
-  const prompt = workflowToPrompt(workflow, defs);
+  let prompt;
+  try {
+    prompt = workflowToPrompt(workflow, defs);
+  } catch (e) {
+    // An unknown node type, or links that loop through reroutes: the message names the node.
+    toasts.show(`Cannot queue: ${(e as Error).message}`, 'error');
+    return undefined;
+  }
   if (Object.keys(prompt).length === 0) {
     toasts.show('Nothing to run: add nodes to the canvas first', 'error');
     return undefined;

@@ -53,7 +53,7 @@ describe('execution store', () => {
     const exec = useExecutionStore();
     ws.message('execution_start', { prompt_id: 'p2' });
     ws.message('executing', { prompt_id: 'p2', node: '7' });
-    ws.message('execution_error', { prompt_id: 'p2', node_id: '7', node_type: 'ImageCrop', exception_message: 'Node #7 (ImageCrop): input "x": out of range', exception_type: 'Error' });
+    ws.message('execution_error', { prompt_id: 'p2', node_id: '7', node_type: 'ImageCrop', exception_message: 'Node #7 (ImageCrop): input "x": out of range', exception_type: 'InputError', input_name: 'x' });
     expect(getLive('7')?.error).toBe('Node #7 (ImageCrop): input "x": out of range');
     expect([...(getLive('7')?.inputErrors?.keys() ?? [])]).toEqual(['x']);
     expect(getLive('7')?.running).toBeFalsy();
@@ -70,7 +70,7 @@ describe('execution store', () => {
   it('marks the inputs named by validation errors', () => {
     const exec = useExecutionStore();
     exec.showValidationErrors({
-      '4': { class_type: 'ImageScale', errors: [{ message: 'Value bigger than max', details: 'width: 99999 > 8192', extra_info: { input_name: 'width' } }] },
+      '4': { class_type: 'ImageScale', dependent_outputs: ['5'], errors: [{ type: 'value_bigger_than_max', message: 'Value bigger than max', details: 'width: 99999 > 8192', extra_info: { input_name: 'width' } }] },
     });
     const errs = getLive('4')?.inputErrors;
     expect(errs?.get('width')).toBe('Value bigger than max: width: 99999 > 8192');

@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { getApi } from '../api/instance.ts';
-import type { ClientEvents, History, ImageRef, NodeError } from '../api/types.ts';
+import type { ClientEvents, History, ImageRef, NodeErrors } from '../api/types.ts';
 import { clearLiveField, getLive, updateLive } from '../graph/live.ts';
 
 export interface GalleryItem {
@@ -121,9 +121,9 @@ export const useExecutionStore = defineStore('execution', () => {
     },
     execution_error: (d) => {
       lastError.value = { nodeId: String(d.node_id), nodeType: d.node_type, message: d.exception_message };
-      const prefix = d.exception_type && d.exception_type !== 'Error' ? `${d.exception_type}: ` : '';
-      // Errors name the input at fault (`input "x": …`): mark it like a validation error.
-      const input = /input "([^"]+)"/.exec(d.exception_message)?.[1];
+      const prefix = d.exception_type && d.exception_type !== 'Error' && !d.input_name ? `${d.exception_type}: ` : '';
+      // An error about one input names it: mark it like a validation error.
+      const input = d.input_name;
       updateLive(d.node_id, {
         running: false,
         progress: undefined,
@@ -145,7 +145,7 @@ export const useExecutionStore = defineStore('execution', () => {
   }
 
   /** Marks the inputs a rejected prompt named (validation errors). */
-  function showValidationErrors(nodeErrors: Record<string, NodeError>): void {
+  function showValidationErrors(nodeErrors: Record<string, NodeErrors>): void {
     clearLiveField('inputErrors');
     for (const [id, e] of Object.entries(nodeErrors)) {
       const map = new Map<string, string>();

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveModel, ort, tensorToArray } from '../../onnx/index.ts';
 import { LoadedModel } from './loaded-model.ts';
-import { tinyModelDir, writeGaussianUnet } from '../pipeline/testing.ts';
+import { tinyModelDir, writeGaussianUnet } from '../pipeline/model.testing.ts';
 
 /** Renames a graph input (and its uses) in a part's model file. */
 function renameInput(dir: string, part: string, from: string, to: string): void {

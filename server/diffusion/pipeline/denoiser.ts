@@ -4,7 +4,7 @@
 import type { ort } from '../../onnx/index.ts';
 import type { LoadedModel, PartRunner } from '../model/index.ts';
 import { guidanceFromDoubledBatch } from '../guidance.ts';
-import { PipelineInputError } from './errors.ts';
+import { InputError } from '../../core/index.ts';
 import { partRunner, type PartOverride } from './overrides.ts';
 import { encodeText, gatherRows } from './text.ts';
 
@@ -57,7 +57,7 @@ export class Denoiser {
         [textName]: this.embeds,
       });
     } catch (e) {
-      throw new PipelineInputError(this.sizeInput, `the model cannot denoise a ${shape[2]}×${shape[3]} latent: ${firstLine((e as Error).message)}`);
+      throw new InputError(this.sizeInput, `the model cannot denoise a ${shape[2]}×${shape[3]} latent: ${firstLine((e as Error).message)}`);
     }
     if (out.data.length !== rows * latents.length / this.batch) {
       throw new Error(`unet: output has ${out.data.length} values, expected ${(rows * latents.length) / this.batch}`);

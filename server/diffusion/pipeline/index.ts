@@ -1,6 +1,5 @@
 // Public API of the diffusion pipelines: text encoding, DDIM sampling, DDIM inversion, VAE.
 export { checkLatent, latentSize, type Latent } from './latent.ts';
-export { PipelineInputError, toNodeError } from './errors.ts';
 export { sessionRequest, type PartOverride } from './overrides.ts';
 export { encodeText } from './text.ts';
 export { Denoiser, type DenoiserOptions } from './denoiser.ts';

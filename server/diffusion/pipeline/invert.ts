@@ -5,7 +5,7 @@
 import type { LoadedModel } from '../model/index.ts';
 import { checkFinite, checkPrompt, checkSteps } from './checks.ts';
 import { Denoiser } from './denoiser.ts';
-import { PipelineInputError } from './errors.ts';
+import { InputError } from '../../core/index.ts';
 import { checkLatent, type Latent } from './latent.ts';
 import type { LoopOptions } from './sample.ts';
 
@@ -21,7 +21,7 @@ export async function invertLatents(model: LoadedModel, o: InvertOptions): Promi
   try {
     checkLatent(o.latent);
   } catch (e) {
-    throw new PipelineInputError('latent', (e as Error).message);
+    throw new InputError('latent', (e as Error).message);
   }
   const shape: [number, number, number, number] = [...o.latent.shape];
   const scheduler = model.inverseScheduler();

@@ -8,8 +8,8 @@ import { decodeLatent, encodeImage } from './vae.ts';
 import { invertLatents } from './invert.ts';
 import { sampleLatents } from './sample.ts';
 import { randomLatent } from './noise.ts';
-import { PipelineInputError } from './errors.ts';
-import { psnr, testImage, tinyModelDir, writeGaussianUnet } from './testing.ts';
+import { InputError } from '../../core/index.ts';
+import { psnr, testImage, tinyModelDir, writeGaussianUnet } from './model.testing.ts';
 
 const sha = (a: Float32Array) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
 
@@ -62,7 +62,7 @@ describe('pipelines on the tiny embedded model', () => {
 
   it('refuses bad inputs, naming them', async () => {
     const base = { prompt: 'a red circle', steps: 2, guidance: 1, seed: 0, width: 8, height: 8 };
-    const err = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as PipelineInputError);
+    const err = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as InputError);
     expect(await err(sampleLatents(model, { ...base, width: 7 }))).toMatchObject({ input: 'width', message: expect.stringMatching(/multiples of 4/) });
     expect(await err(sampleLatents(model, { ...base, height: 0 }))).toMatchObject({ input: 'height' });
     expect(await err(sampleLatents(model, { ...base, prompt: '  ' }))).toMatchObject({ input: 'prompt', message: expect.stringMatching(/empty/) });

@@ -6,7 +6,7 @@ import { Rng, randn, type Seed } from '../rng.ts';
 import type { LoadedModel } from '../model/index.ts';
 import { checkFinite, checkPrompt, checkSteps } from './checks.ts';
 import { Denoiser } from './denoiser.ts';
-import { PipelineInputError } from './errors.ts';
+import { InputError } from '../../core/index.ts';
 import { checkLatent, type Latent } from './latent.ts';
 import type { PartOverride } from './overrides.ts';
 import { latentShapeFor } from './size.ts';
@@ -52,10 +52,10 @@ export async function sampleLatents(model: LoadedModel, o: SampleOptions): Promi
     try {
       checkLatent(o.latent);
     } catch (e) {
-      throw new PipelineInputError('latent', (e as Error).message);
+      throw new InputError('latent', (e as Error).message);
     }
     if (o.latent.shape[1] !== model.latentChannels) {
-      throw new PipelineInputError('latent', `has ${o.latent.shape[1]} channels, ${model.name} uses ${model.latentChannels}`);
+      throw new InputError('latent', `has ${o.latent.shape[1]} channels, ${model.name} uses ${model.latentChannels}`);
     }
     shape = [...o.latent.shape];
     x = o.latent.samples.slice();

@@ -3,7 +3,7 @@
 // multiplied by the scaling factor; the decoder gets latents divided by it.
 import type { ImageBatch } from '../../core/index.ts';
 import type { LoadedModel } from '../model/index.ts';
-import { PipelineInputError } from './errors.ts';
+import { InputError } from '../../core/index.ts';
 import type { Latent } from './latent.ts';
 import { partRunner, type PartOverride } from './overrides.ts';
 import { checkSide } from './size.ts';
@@ -18,12 +18,12 @@ export interface EncodeOptions {
 export async function encodeImage(model: LoadedModel, image: ImageBatch, opts: EncodeOptions = {}): Promise<Latent> {
   const { overrides } = opts;
   const [n, H, W, C] = image.shape;
-  if (C !== 3) throw new PipelineInputError('image', `has ${C} channels, expected 3`);
+  if (C !== 3) throw new InputError('image', `has ${C} channels, expected 3`);
   try {
     checkSide(model, 'image', W, opts.sizeStep);
     checkSide(model, 'image', H, opts.sizeStep);
   } catch (e) {
-    throw new PipelineInputError('image', `is ${W}×${H}: ${(e as Error).message.replace(/, got \d+$/, '')}; resize or crop it first`);
+    throw new InputError('image', `is ${W}×${H}: ${(e as Error).message.replace(/, got \d+$/, '')}; resize or crop it first`);
   }
   const pixels = new Float32Array(n * 3 * H * W);
   const plane = H * W;
@@ -54,7 +54,7 @@ export async function encodeImage(model: LoadedModel, image: ImageBatch, opts: E
 /** Latents → images; `items` limits decoding to the first few batch items (previews). */
 export async function decodeLatent(model: LoadedModel, latent: Latent, opts: { overrides?: readonly PartOverride[]; items?: number } = {}): Promise<ImageBatch> {
   const [N, c, h, w] = latent.shape;
-  if (c !== model.latentChannels) throw new PipelineInputError('latent', `has ${c} channels, ${model.name} uses ${model.latentChannels}`);
+  if (c !== model.latentChannels) throw new InputError('latent', `has ${c} channels, ${model.name} uses ${model.latentChannels}`);
   const n = Math.min(N, opts.items ?? N);
   const sf = model.vaeScalingFactor;
   const z = new Float32Array(n * c * h * w);
@@ -64,7 +64,7 @@ export async function decodeLatent(model: LoadedModel, latent: Latent, opts: { o
   try {
     out = await r.run({ [r.inputNames[0]]: r.floatTensor(r.inputNames[0], z, [n, c, h, w]) });
   } catch (e) {
-    throw new PipelineInputError('latent', `the VAE decoder cannot take a ${h}×${w} latent: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError('latent', `the VAE decoder cannot take a ${h}×${w} latent: ${(e as Error).message.split('\n')[0]}`);
   }
   const [, oc, H, W] = out.dims;
   if (oc !== 3) throw new Error(`vae_decoder: produced ${oc} channels, expected 3`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng.ts';
 import { drawBatch } from './batch.ts';
-import { disc, tinySettings } from './test-model.ts';
+import { disc, tinySettings } from './model.testing.ts';
 
 const subjects = [
   { images: [disc(16, [1, 0, 0])], prompt: 'a sks heart', classPrompt: 'a heart', identifier: 'sks' },

@@ -1,7 +1,7 @@
 // Training checkpoints: δ of every layer, AdamW's moments and step count, and the training
 // step, in one file per save under <dataDir>/checkpoints/<run key>/ (written atomically, with
 // a SHA-256 of the payload so a torn or altered file is never resumed from). The random
-// stream needs no saving: each step draws from its own Philox stream (see loop.ts), so the
+// stream needs no saving: each step draws from its own Philox stream (see feeds.ts), so the
 // step number is the RNG position.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';

@@ -10,7 +10,7 @@ import { decodeLatent, sampleLatents } from '../pipeline/index.ts';
 import { randn } from '../rng.ts';
 import { CLASS_IMAGE_DEFAULTS, ensureClassImages, type ClassImageSpec } from './class-images.ts';
 import { CheckpointStore, runKey } from './checkpoint.ts';
-import { TrainInputError } from './errors.ts';
+import { InputError } from '../../core/index.ts';
 import { trainShifts, type TrainResult } from './loop.ts';
 import type { PreserveSet } from './batch.ts';
 import type { StepReport, TrainSettings } from './types.ts';
@@ -29,6 +29,8 @@ export interface RunOptions {
   onClassImages?: (done: number, total: number) => void;
   /** Save checkpoints (default true when checkpoint_every > 0). */
   checkpoints?: boolean;
+  /** Name prefix of the file partial shifts are saved to (the caller's name, e.g. its node type). */
+  autosavePrefix?: string;
 }
 
 export interface RunOutput {
@@ -88,7 +90,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutput> {
   const { settings, notes } = validateTraining(o.request, model.sizeMultiple);
   for (const n of notes) log(n);
   if (o.resume && o.resume.modelHash !== model.contentHash) {
-    throw new TrainInputError('resume_shifts', `were trained for model ${o.resume.modelHash.slice(0, 12)}, not ${model.name} (${model.contentHash.slice(0, 12)})`);
+    throw new InputError('resume_shifts', `were trained for model ${o.resume.modelHash.slice(0, 12)}, not ${model.name} (${model.contentHash.slice(0, 12)})`);
   }
 
   const classImages: RgbImage[][] = settings.subjects.map(() => []);
@@ -145,7 +147,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutput> {
   const shifts = makeShifts(model.contentHash, result.deltas, metadata);
   let partialFile: string | undefined;
   if (result.partial) {
-    partialFile = join(storage.shiftsDir, 'autosave', `SpectralShiftTrain_${key}_partial.safetensors`);
+    partialFile = join(storage.shiftsDir, 'autosave', `${o.autosavePrefix ?? 'shifts'}_${key}_partial.safetensors`);
     await saveShiftFile(partialFile, shifts, storage.writeFileAtomic);
     log(`${result.stopped!.message}: returning the shifts so far (marked partial), also saved to ${partialFile}`);
   }

@@ -6,8 +6,12 @@
 // with per-item weights wᵢ fed as an input (1/B for instance items, λ/B for class items), and
 // unmix = mean over cross-attention maps of Σ P·M, where each mask M (an input) selects the
 // identifier tokens' attention outside their subject's region, normalised to a mean.
-import { differentiate, GraphBuilder, type DifferentiateOptions, liftParameters, makeValueInfo, probeShapes, type Parameter, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
+// trainGraphFrom adds the loss and the gradients to any UNet whose trained tensors are inputs
+// (a baseline's lifted weights, say).
+import { attentionFor, differentiate, GraphBuilder, loadModel, type DifferentiateOptions, makeValueInfo, probeShapes, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
 import { addSpectralShifts, type SvdValue } from '../../spectral/index.ts';
+import type { LoadedModel, PartName } from '../model/index.ts';
+import type { TrainSettings } from './types.ts';
 
 export const LOSS = 'train/loss';
 export const MSE = 'train/mse';
@@ -23,13 +27,9 @@ export interface PartGraph {
   output: string;
 }
 
-export interface TrainGraphOptions {
+/** What every training graph of a run shares: the UNet, the fixed input shapes, the unmix weight. */
+export interface LossGraphOptions {
   unet: PartGraph;
-  /** Chain the text encoder (its δ are inputs too); absent: encoder_hidden_states is an input. */
-  textEncoder?: PartGraph;
-  svd: SvdValue;
-  /** Layers whose δ get gradients (others are fed but not trained). */
-  trainLayers: readonly string[];
   /** Fixed input shapes: N items, latent [C, h, w], text [L] or [L, D]. */
   batch: number;
   latent: readonly [number, number, number];
@@ -37,13 +37,29 @@ export interface TrainGraphOptions {
   textDim: number;
   /** γ of the unmix penalty; 0 = no attention maps exposed. */
   unmixWeight: number;
-  /**
-   * Baseline for comparisons: every UNet weight and bias trainable (lifted to inputs) instead
-   * of spectral shifts; `trainLayers` is then ignored.
-   */
-  fullWeights?: boolean;
   /** How attention is differentiated (differentiate's `attention`): 'batched' for GPUs. */
   attention?: DifferentiateOptions['attention'];
+}
+
+export interface TrainGraphOptions extends LossGraphOptions {
+  /** Chain the text encoder (its δ are inputs too); absent: encoder_hidden_states is an input. */
+  textEncoder?: PartGraph;
+  svd: SvdValue;
+  /** Layers whose δ get gradients (others are fed but not trained). */
+  trainLayers: readonly string[];
+}
+
+/** A UNet graph whose trained tensors are inputs (trainGraphFrom adds the loss and gradients). */
+export interface TrainableGraph {
+  model: ModelProto;
+  /** Key (layer, or initializer) → input name, for every such input in the graph. */
+  deltaInputs: Map<string, string>;
+  /** Shape of the input of a key. */
+  inputDims: (key: string) => readonly number[];
+  /** Inputs that get gradients. */
+  trainInputs: string[];
+  /** The text input when the text encoder is chained in; absent: the UNet's text states. */
+  text?: TrainGraph['text'];
 }
 
 /** A cross-attention map exposed for the unmix penalty, with the mask input that weighs it. */
@@ -71,8 +87,6 @@ export interface TrainGraph {
   text: { name: string; elemType: number; dims: number[] };
   attention: AttentionMap[];
   shapes: ShapeMap;
-  /** Full-weight mode: the lifted UNet parameters with their starting values. */
-  fullParams?: Parameter[];
 }
 
 const elemTypeOf = (m: ModelProto, name: string): number => (m.graph?.input ?? []).find((v) => v.name === name)?.type?.tensorType?.elemType ?? 1;
@@ -100,39 +114,59 @@ export function crossAttentionProbs(m: ModelProto): string[] {
   return (m.graph?.node ?? []).filter((n) => n.opType === 'Softmax' && /attn2/.test(n.name ?? '') && !(n.name ?? '').startsWith('te/')).map((n) => n.output![0]);
 }
 
+/** A part of a loaded model, read for a training graph (weights loaded lazily). */
+export function partGraph(model: LoadedModel, part: PartName): PartGraph {
+  const io = model.io[part];
+  return { model: loadModel(model.layout.parts[part], { externalData: 'lazy' }), inputs: io.inputNames, output: io.outputNames[0] };
+}
+
+/** The shared options of a run's training graph: the model's UNet at the batch and resolution of the settings. */
+export function lossGraphOptions(model: LoadedModel, s: TrainSettings): LossGraphOptions {
+  const res = s.resolution;
+  return {
+    unet: partGraph(model, 'unet'),
+    batch: s.batchSize * (s.priorWeight > 0 ? 2 : 1),
+    latent: [model.latentChannels, res / model.downscale, res / model.downscale],
+    textLength: model.tokenizer.maxLength,
+    textDim: model.geometry.textDim ?? 0,
+    unmixWeight: s.subjects.length > 1 ? s.unmixWeight : 0,
+    attention: attentionFor(model.device),
+  };
+}
+
 export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph> {
-  const [sample, timestep, unetText] = o.unet.inputs;
-  let model: ModelProto;
-  let deltaInputs: Map<string, string>;
-  let fullParams: Parameter[] | undefined;
-  if (o.fullWeights) {
-    const names = (o.unet.model.graph?.initializer ?? []).filter((t) => (t.dataType ?? 1) === 1 && /\.(weight|bias)$/.test(t.name ?? '')).map((t) => t.name!);
-    const lifted = liftParameters(o.unet.model, names);
-    model = lifted.model;
-    fullParams = lifted.params;
-    deltaInputs = new Map(names.map((n) => [n, n]));
-  } else {
-    const unetShifted = addSpectralShifts(o.unet.model, o.svd, 'unet');
-    deltaInputs = new Map(unetShifted.deltaInputs);
-    model = unetShifted.model;
-  }
-  let text: TrainGraph['text'];
+  const unetText = o.unet.inputs[2];
+  const unetShifted = addSpectralShifts(o.unet.model, o.svd, 'unet');
+  const deltaInputs = new Map(unetShifted.deltaInputs);
+  let model = unetShifted.model;
+  let text: TrainGraph['text'] | undefined;
   if (o.textEncoder) {
     const teShifted = addSpectralShifts(o.textEncoder.model, o.svd, 'text_encoder');
     for (const [k, v] of teShifted.deltaInputs) deltaInputs.set(k, v);
     const ids = o.textEncoder.inputs[0];
     model = chain(model, unetText, teShifted.model, ids, o.textEncoder.output);
     text = { name: ids, elemType: elemTypeOf(o.textEncoder.model, ids), dims: [o.batch, o.textLength] };
-  } else {
-    text = { name: unetText, elemType: elemTypeOf(o.unet.model, unetText), dims: [o.batch, o.textLength, o.textDim] };
   }
+  const trainInputs = o.trainLayers.map((l) => {
+    const d = deltaInputs.get(l);
+    if (!d) throw new Error(`layer ${l} is not in the training graph`);
+    return d;
+  });
+  return trainGraphFrom(o, { model, deltaInputs, inputDims: (layer) => [o.svd.layers.get(layer)!.k], trainInputs, text });
+}
+
+/** The loss (and unmix penalty) and its gradients with respect to `g.trainInputs`, on the UNet of `g`. */
+export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Promise<TrainGraph> {
+  const [sample, timestep, unetText] = o.unet.inputs;
+  const text = g.text ?? { name: unetText, elemType: elemTypeOf(o.unet.model, unetText), dims: [o.batch, o.textLength, o.textDim] };
+  let model = g.model;
   const [C, h, w] = o.latent;
   const inputShapes: Record<string, readonly number[]> = {
     [sample]: [o.batch, C, h, w],
     [timestep]: [o.batch],
     [text.name]: text.dims,
   };
-  for (const [layer, input] of deltaInputs) inputShapes[input] = fullParams ? fullParams.find((p) => p.name === layer)!.dims : [o.svd.layers.get(layer)!.k];
+  for (const [key, input] of g.deltaInputs) inputShapes[input] = g.inputDims(key);
 
   // Shapes of the forward graph tell the attention maps' sizes.
   const probsNames = o.unmixWeight > 0 ? crossAttentionProbs(model) : [];
@@ -149,23 +183,17 @@ export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph>
   inputShapes[TARGET] = [o.batch, C, h, w];
   inputShapes[WEIGHTS] = [o.batch];
   for (const a of attention) inputShapes[a.mask] = a.maskDims;
-  const trainInputs = (fullParams ? fullParams.map((p) => p.name) : o.trainLayers).map((l) => {
-    const d = deltaInputs.get(l);
-    if (!d) throw new Error(`layer ${l} is not in the training graph`);
-    return d;
-  });
   const shapes = await probeShapes(model, inputShapes);
-  const grad = await differentiate(model, { loss: LOSS, wrt: trainInputs, shapes, attention: o.attention });
+  const grad = await differentiate(model, { loss: LOSS, wrt: g.trainInputs, shapes, attention: o.attention });
   return {
     model: grad,
-    deltaInputs,
-    trainInputs,
+    deltaInputs: g.deltaInputs,
+    trainInputs: g.trainInputs,
     sample,
     timestep: { name: timestep, elemType: elemTypeOf(o.unet.model, timestep) },
     text,
     attention,
     shapes,
-    fullParams,
   };
 }
 

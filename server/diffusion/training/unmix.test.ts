@@ -3,7 +3,7 @@
 // the maps themselves), and training with a large unmix weight lowers it.
 import { describe, expect, it } from 'vitest';
 import { ShiftTrainer } from './loop.ts';
-import { disc, tinyModel, tinySettings } from './test-model.ts';
+import { disc, tinyModel, tinySettings } from './model.testing.ts';
 import { UNMIX } from './train-graph.ts';
 
 const twoSubjects = (over = {}) =>

@@ -22,7 +22,7 @@ describe('training input validation', () => {
   });
 
   it('no images', () => {
-    expect(() => validateTraining(request({ subjects: [subject({ images: undefined })] }), 2)).toThrow('SpectralShiftTrain: input "images": has no images');
+    expect(() => validateTraining(request({ subjects: [subject({ images: undefined })] }), 2)).toThrow('input "images": has no images');
     expect(() => validateTraining(request({ subjects: [subject({ images: { data: new Float32Array(0), shape: [0, 16, 16, 3] } })] }), 2)).toThrow(/input "images": has no images/);
   });
 

@@ -1,7 +1,7 @@
 // Whole-model gradient check on a small UNet with self- and cross-attention, and the identity
 // check: the gradient model's original outputs equal the forward model's outputs exactly.
 import { describe, expect, it } from 'vitest';
-import { buildUNet, TINY_UNET } from '../examples/unet.ts';
+import { buildUNet, TINY_UNET } from '../unet.testing.ts';
 import { createSession, ort } from '../session.ts';
 import { liftParameters } from '../train/params.ts';
 import { addMseLoss } from './losses.ts';

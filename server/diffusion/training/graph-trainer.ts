@@ -1,0 +1,160 @@
+// The step loop of one differentiated training graph, run in ONE ORT session, with its trained
+// parameters and AdamW: a step fetches the loss, the per-kind terms and the gradients, stops on
+// a non-finite value and otherwise updates; the loop runs steps [start, settings.steps),
+// resuming from the latest checkpoint, stopping on abort or NaN, checkpointing every N steps.
+// ShiftTrainer (loop.ts) is one; research/baselines' full fine-tune is another.
+import type { AdamW, Parameter, Session, ort } from '../../onnx/index.ts';
+import type { BatchItem } from './batch.ts';
+import type { CheckpointStore } from './checkpoint.ts';
+import { StepFeeds, type FeedSource } from './feeds.ts';
+import { saveTrainState, restoreTrainState } from './train-state.ts';
+import { LOSS, PER_ITEM, UNMIX, type TrainGraph } from './train-graph.ts';
+import type { StepReport } from './types.ts';
+
+export interface GraphRun extends FeedSource {
+  checkpoints?: CheckpointStore;
+  signal?: AbortSignal;
+  onStep?: (r: StepReport) => void;
+  log?: (message: string) => void;
+}
+
+export interface TrainResult {
+  /** δ of every SVD layer (untrained layers keep their starting value); a baseline's own trained tensors. */
+  deltas: Map<string, Float32Array>;
+  stepsDone: number;
+  partial: boolean;
+  /** Why training stopped early. */
+  stopped?: { reason: 'interrupted' | 'nan'; message: string };
+  losses: number[];
+  resumedFrom: number;
+  trainedParameters: number;
+  /** Mean wall time of a training step (ms), and of building the graph + session. */
+  stepMs: number;
+  setupMs: number;
+}
+
+export class GraphTrainer {
+  private readonly stepFeeds: StepFeeds;
+
+  /** `deltas`: every tensor the graph is fed by key (deltaInputs' keys); `params` share the arrays of the trained ones. */
+  protected constructor(
+    readonly run: GraphRun,
+    readonly graph: TrainGraph,
+    private readonly session: Session,
+    readonly params: Parameter[],
+    readonly optimizer: AdamW,
+    readonly deltas: Map<string, Float32Array>,
+    readonly setupMs: number,
+  ) {
+    this.stepFeeds = new StepFeeds(run, graph, deltas, params);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+
+  /** Runs steps [start, settings.steps), checkpointing and stopping on abort or NaN. */
+  async train(): Promise<TrainResult> {
+    const { run } = this;
+    const s = run.settings;
+    let start = 0;
+    if (run.checkpoints) {
+      const ck = await run.checkpoints.latest(s.steps, (f, why) => run.log?.(`checkpoint ${f} skipped: ${why}`));
+      if (ck) {
+        restoreTrainState(ck, this.params, this.optimizer);
+        start = ck.step;
+        run.log?.(`resuming from the checkpoint at step ${ck.step} of ${s.steps}`);
+      }
+    }
+    const losses: number[] = [];
+    let stopped: TrainResult['stopped'];
+    let step = start;
+    let total = 0;
+    for (; step < s.steps; step++) {
+      if (run.signal?.aborted) {
+        stopped = { reason: 'interrupted', message: `interrupted after ${step} of ${s.steps} steps` };
+        break;
+      }
+      const t0 = performance.now();
+      const r = await this.step(step);
+      if (!r.ok) {
+        stopped = { reason: 'nan', message: `loss became ${r.loss} at step ${step + 1}; kept the shifts of step ${step} (try a lower learning_rate or max_grad_norm)` };
+        break;
+      }
+      const ms = performance.now() - t0;
+      total += ms;
+      losses.push(r.loss);
+      run.onStep?.({ step: step + 1, steps: s.steps, loss: r.loss, terms: r.terms, gradNorm: r.gradNorm, ms });
+      const every = s.checkpointEvery;
+      if (run.checkpoints && every > 0 && ((step + 1) % every === 0 || step + 1 === s.steps)) await this.checkpoint(step + 1, r.loss);
+    }
+    if (stopped && run.checkpoints && step > start && s.checkpointEvery > 0 && step % s.checkpointEvery !== 0) await this.checkpoint(step, losses.at(-1) ?? NaN);
+    const done = step - start;
+    return {
+      deltas: this.deltas,
+      stepsDone: step,
+      partial: stopped !== undefined,
+      stopped,
+      losses,
+      resumedFrom: start,
+      trainedParameters: this.params.reduce((a, p) => a + p.data.length, 0),
+      stepMs: done > 0 ? total / Math.max(1, losses.length) : 0,
+      setupMs: this.setupMs,
+    };
+  }
+
+  private async checkpoint(step: number, loss: number): Promise<void> {
+    await saveTrainState(this.run.checkpoints!, step, loss, this.params, this.optimizer);
+  }
+
+  /** The feeds of step `step` (exported for timing a forward pass on the same batch). */
+  async feeds(step: number): Promise<{ feeds: Record<string, ort.Tensor>; items: BatchItem[] }> {
+    return this.stepFeeds.feeds(step);
+  }
+
+  /** Any tensors of the graph for step `step`'s batch at the current δ (diagnostics, tests). */
+  async outputs(step: number, names: string[]): Promise<{ out: Record<string, ort.Tensor>; items: BatchItem[] }> {
+    const { feeds, items } = await this.feeds(step);
+    return { out: await this.session.run(feeds, names), items };
+  }
+
+  /** Loss of step `step`'s batch at the current δ, without updating. */
+  async evaluate(step: number): Promise<number> {
+    const { feeds } = await this.feeds(step);
+    const out = await this.session.run(feeds, [LOSS]);
+    return Number(out[LOSS].data[0]);
+  }
+
+  private async step(step: number): Promise<{ ok: boolean; loss: number; terms: StepReport['terms']; gradNorm: number }> {
+    const { feeds, items } = await this.feeds(step);
+    const fetches = [LOSS, PER_ITEM, ...(this.graph.attention.length ? [UNMIX] : []), ...this.params.map((p) => `grad/${p.name}`)];
+    const out = await this.session.run(feeds, fetches);
+    const loss = Number(out[LOSS].data[0]);
+    const per = out[PER_ITEM].data as Float32Array;
+    const mean = (kind: BatchItem['kind']) => {
+      const v = items.map((it, i) => (it.kind === kind ? per[i] : NaN)).filter((x) => !Number.isNaN(x));
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+    };
+    const terms = { instance: mean('instance'), prior: mean('class'), unmix: this.graph.attention.length ? Number(out[UNMIX].data[0]) : 0 };
+    const grads: Record<string, Float32Array> = {};
+    let finite = Number.isFinite(loss);
+    for (const p of this.params) {
+      const gr = out[`grad/${p.name}`].data as Float32Array;
+      for (let i = 0; finite && i < gr.length; i++) finite = Number.isFinite(gr[i]);
+      grads[p.name] = gr;
+    }
+    if (!finite) return { ok: false, loss, terms, gradNorm: NaN };
+    const { gradNorm } = this.optimizer.step(grads);
+    return { ok: true, loss, terms, gradNorm };
+  }
+}
+
+/** Trains with the trainer `create` builds, then releases its session. */
+export async function trainOnce(create: Promise<GraphTrainer>): Promise<TrainResult> {
+  const trainer = await create;
+  try {
+    return await trainer.train();
+  } finally {
+    await trainer.release();
+  }
+}
