@@ -10,7 +10,7 @@ import type { NodeRegistry } from './registry.ts';
 import type { EngineEvent, ExecutionErrorData, ExecutionStatus } from './events.ts';
 import { NodeKeyError, type CacheEntry, type OutputCache } from './cache.ts';
 import { planExecution, type InEdge } from './plan.ts';
-import { OptionsResolver } from './options.ts';
+import { comboProblem, OptionsResolver } from './options.ts';
 import { absentValue } from './defaults.ts';
 import { summarizeValue } from './describe.ts';
 import { InputError, inputMessage, nodeLabel } from '../core/index.ts';
@@ -205,10 +205,8 @@ async function gatherInputs(
     inputs[e.input] = value;
     // A COMBO fed by a link is checked here: validation could only see the link's type.
     if (spec.type === 'COMBO') {
-      const options = await resolver.get(spec as ComboInput);
-      if (typeof value !== 'string' || !options.includes(value)) {
-        throw new NodeFailure(id, def.type, new InputError(e.input, `is ${JSON.stringify(value) ?? summarizeValue(value)}, not one of the options`), inputs);
-      }
+      const problem = await comboProblem(spec as ComboInput, value, resolver);
+      if (problem) throw new NodeFailure(id, def.type, new InputError(e.input, problem.reason), inputs);
     }
   }
   return inputs;

@@ -1,5 +1,6 @@
 // COMBO options may be a list or a function of the data folder; resolve each once per use.
 import type { ComboInput, OptionsEnv } from '../core/index.ts';
+import { summarizeValue } from './describe.ts';
 
 export class OptionsResolver {
   private readonly memo = new Map<ComboInput, Promise<readonly string[]>>();
@@ -14,4 +15,14 @@ export class OptionsResolver {
     }
     return p;
   }
+}
+
+/**
+ * Why `v` is not one of a COMBO's options, or undefined when it is: the one check, for
+ * literals at validation and for values arriving over a link at run time.
+ */
+export async function comboProblem(spec: ComboInput, v: unknown, resolver: OptionsResolver): Promise<{ reason: string; options: readonly string[] } | undefined> {
+  const options = await resolver.get(spec);
+  if (typeof v === 'string' && options.includes(v)) return undefined;
+  return { reason: `is ${JSON.stringify(v) ?? summarizeValue(v)}, not one of the options`, options };
 }

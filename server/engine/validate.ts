@@ -5,7 +5,7 @@ import type { ApiPrompt, ComboInput, FloatInput, InputSpec, IntInput, NodeDefini
 import { isWidgetType } from '../core/index.ts';
 import type { NodeRegistry } from './registry.ts';
 import { asLink, compareIds, planExecution, type InEdge } from './plan.ts';
-import { OptionsResolver } from './options.ts';
+import { comboProblem, OptionsResolver } from './options.ts';
 import { absentValue } from './defaults.ts';
 import { summarizeValue } from './describe.ts';
 import { inputMessage, nodeLabel, type NodeErrors, type NodeInputError, type PromptError } from '../core/index.ts';
@@ -332,10 +332,11 @@ async function checkWidget(spec: InputSpec, name: string, v: unknown, resolver: 
       if (typeof v !== 'string') wrongType('a string');
       return;
     case 'COMBO': {
-      const options = await resolver.get(spec as ComboInput);
-      if (typeof v !== 'string' || !options.includes(v)) {
+      const problem = await comboProblem(spec as ComboInput, v, resolver);
+      if (problem) {
+        const { options } = problem;
         const shown = options.length > 20 ? `${options.slice(0, 20).join(', ')}, … (${options.length})` : options.join(', ');
-        err('value_not_in_list', name, `is ${JSON.stringify(v) ?? summarizeValue(v)}, not one of the options`, `'${String(v)}' not in [${shown}]`, {
+        err('value_not_in_list', name, problem.reason, `'${String(v)}' not in [${shown}]`, {
           ...received,
           options: options.slice(0, 100),
         });

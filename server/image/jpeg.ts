@@ -82,14 +82,15 @@ export function jpegOrientation(bytes: Uint8Array): number {
   return 1;
 }
 
-/** Applies an EXIF orientation (1-8) so the result is displayed upright. */
-export function applyOrientation(image: RgbImage, orientation: number): RgbImage {
-  if (orientation <= 1 || orientation > 8) return image;
-  const { width: W, height: H, data } = image;
+/**
+ * Where each pixel comes from under an EXIF orientation (2-8): the upright size, and for each
+ * upright pixel (row-major) the index of the stored pixel it takes. One mapping for every pixel format.
+ */
+export function orientationSource(W: number, H: number, orientation: number): { width: number; height: number; source: Uint32Array } {
   const swap = orientation >= 5;
   const w = swap ? H : W;
   const h = swap ? W : H;
-  const out = new Float32Array(data.length);
+  const source = new Uint32Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       let sx: number;
@@ -103,14 +104,25 @@ export function applyOrientation(image: RgbImage, orientation: number): RgbImage
         case 7: sx = W - 1 - y; sy = H - 1 - x; break; // transverse
         default: sx = W - 1 - y; sy = x; break; // 8: rotate 90° counter-clockwise
       }
-      const s = (sy * W + sx) * 3;
-      const d = (y * w + x) * 3;
-      out[d] = data[s];
-      out[d + 1] = data[s + 1];
-      out[d + 2] = data[s + 2];
+      source[y * w + x] = sy * W + sx;
     }
   }
-  return { width: w, height: h, data: out };
+  return { width: w, height: h, source };
+}
+
+/** Applies an EXIF orientation (1-8) so the result is displayed upright. */
+export function applyOrientation(image: RgbImage, orientation: number): RgbImage {
+  if (orientation <= 1 || orientation > 8) return image;
+  const { width, height, source } = orientationSource(image.width, image.height, orientation);
+  const { data } = image;
+  const out = new Float32Array(data.length);
+  for (let d = 0; d < source.length; d++) {
+    const s = source[d] * 3;
+    out[d * 3] = data[s];
+    out[d * 3 + 1] = data[s + 1];
+    out[d * 3 + 2] = data[s + 2];
+  }
+  return { width, height, data: out };
 }
 
 export function decodeJpeg(bytes: Uint8Array): RgbImage {

@@ -4,10 +4,11 @@
 // browser shows them upright and the re-encoded file carries no EXIF.
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { hasPngSignature, joinPngChunks, splitPngChunks } from './png-chunks.ts';
+import { joinPngChunks, splitPngChunks } from './png-chunks.ts';
+import { sniffImageFormat } from './decode.ts';
 import { encodeTextChunk } from './png-text.ts';
 import { pngHeader } from './png.ts';
-import { jpegFrame, jpegOrientation } from './jpeg.ts';
+import { jpegFrame, jpegOrientation, orientationSource } from './jpeg.ts';
 import { resizePlane, type ResizeMethod } from './resize.ts';
 import { checkImageSize, MAX_IMAGE_PIXELS } from './types.ts';
 
@@ -82,39 +83,22 @@ function decodeJpegRgba(bytes: Uint8Array, limits: Required<RgbaDecodeLimits>): 
 /** Decodes a PNG or JPEG (by its magic bytes) to 8-bit RGBA, upright. Throws a readable error. */
 export function decodeRgba(bytes: Uint8Array, limits: RgbaDecodeLimits = {}): RgbaImage {
   const l = { maxMegapixels: limits.maxMegapixels ?? MAX_IMAGE_PIXELS / 1e6, maxMemoryMb: limits.maxMemoryMb ?? 2048 };
-  if (hasPngSignature(bytes)) return decodePngRgba(bytes, l.maxMegapixels);
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return decodeJpegRgba(bytes, l);
+  const format = sniffImageFormat(bytes);
+  if (format === 'png') return decodePngRgba(bytes, l.maxMegapixels);
+  if (format === 'jpeg') return decodeJpegRgba(bytes, l);
   throw new Error('not a PNG or JPEG image');
 }
 
-/** Applies an EXIF orientation (1-8) to RGBA pixels: the same mapping as applyOrientation, four bytes a pixel. */
+/** Applies an EXIF orientation (1-8) to RGBA pixels (jpeg.ts's mapping, four bytes a pixel). */
 export function orientRgba(image: RgbaImage, orientation: number): RgbaImage {
   if (orientation <= 1 || orientation > 8) return image;
-  const { width: W, height: H } = image;
+  const { width, height, source } = orientationSource(image.width, image.height, orientation);
   // Whole pixels as 32-bit words (a copy when the bytes are not 4-aligned).
   const bytes = image.data.byteOffset % 4 === 0 ? image.data : image.data.slice();
-  const src = new Uint32Array(bytes.buffer, bytes.byteOffset, W * H);
-  const swap = orientation >= 5;
-  const w = swap ? H : W;
-  const h = swap ? W : H;
-  const out = new Uint32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let sx: number;
-      let sy: number;
-      switch (orientation) {
-        case 2: sx = W - 1 - x; sy = y; break; // mirror horizontally
-        case 3: sx = W - 1 - x; sy = H - 1 - y; break; // rotate 180°
-        case 4: sx = x; sy = H - 1 - y; break; // mirror vertically
-        case 5: sx = y; sy = x; break; // transpose
-        case 6: sx = y; sy = H - 1 - x; break; // rotate 90° clockwise
-        case 7: sx = W - 1 - y; sy = H - 1 - x; break; // transverse
-        default: sx = W - 1 - y; sy = x; break; // 8: rotate 90° counter-clockwise
-      }
-      out[y * w + x] = src[sy * W + sx];
-    }
-  }
-  return { width: w, height: h, data: new Uint8Array(out.buffer) };
+  const src = new Uint32Array(bytes.buffer, bytes.byteOffset, image.width * image.height);
+  const out = new Uint32Array(source.length);
+  for (let d = 0; d < source.length; d++) out[d] = src[source[d]];
+  return { width, height, data: new Uint8Array(out.buffer) };
 }
 
 /** ComfyUI's `channel=a` image: black, with the image's alpha as its alpha. */

@@ -42,33 +42,8 @@ export interface HistoryEntry {
 }
 export type History = Record<string, HistoryEntry>;
 
-/** Workflow (UI) format: litegraph's serialisation. */
-export interface WorkflowNode {
-  id: number | string;
-  type: string;
-  pos?: [number, number] | number[];
-  size?: [number, number] | number[];
-  mode?: number;
-  title?: string;
-  inputs?: { name: string; type: string; link: number | null; widget?: { name: string } }[];
-  outputs?: { name: string; type: string; links: number[] | null }[];
-  widgets_values?: unknown[];
-  properties?: Record<string, unknown>;
-  [k: string]: unknown;
-}
-/** `[id, originId, originSlot, targetId, targetSlot, type]` */
-export type WorkflowLink = [number, number | string, number, number | string, number, string];
-export interface Workflow {
-  last_node_id?: number;
-  last_link_id?: number;
-  nodes: WorkflowNode[];
-  links: WorkflowLink[];
-  groups?: unknown[];
-  config?: Record<string, unknown>;
-  extra?: Record<string, unknown>;
-  version?: number;
-  [k: string]: unknown;
-}
+/** Workflow (UI) format: litegraph's serialisation, as the shared workflow module reads it. */
+export type { Workflow, WorkflowLink, WorkflowNode } from '../../../server/core/workflow/types.ts';
 
 export interface WorkflowInfo {
   name: string;

@@ -62,7 +62,7 @@ describe('node types from object_info', () => {
     const sLoad = data.nodes.find((n) => n.type === 'LoadImage')!;
     expect(sLoad.widgets_values).toEqual(['b.png']);
     expect(data.links).toHaveLength(1);
-    expect(data.links[0].slice(1)).toEqual([load.id, 0, save.id, 0, 'IMAGE']);
+    expect((data.links![0] as unknown[]).slice(1)).toEqual([load.id, 0, save.id, 0, 'IMAGE']);
 
     const copy = new LGraph();
     copy.configure(JSON.parse(JSON.stringify(data)));
