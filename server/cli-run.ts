@@ -51,11 +51,9 @@ export async function runWorkflowFile(file: string, o: RunOptions): Promise<numb
   const v = await validatePrompt(prompt, registry, { storage });
   if (!v.ok) {
     if (v.error) console.error(`error: ${v.error.message}${v.error.details ? `: ${v.error.details}` : ''}`);
-    for (const [id, ne] of Object.entries(v.node_errors)) {
-      for (const err of ne.errors) {
-        const input = err.extra_info?.input_name ? ` input "${err.extra_info.input_name}"` : '';
-        console.error(`  node #${id} (${ne.class_type})${input}: ${err.message}${err.details ? ` — ${err.details}` : ''}`);
-      }
+    for (const ne of Object.values(v.node_errors)) {
+      // Each message names its node and input already (Node #3 (Sample): input "steps": …).
+      for (const err of ne.errors) console.error(`  ${err.message}${err.details ? ` — ${err.details}` : ''}`);
     }
     return 1;
   }

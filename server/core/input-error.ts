@@ -10,7 +10,7 @@ export class InputError extends Error {
     /** What is wrong with it, without the node or input name. */
     readonly reason: string,
   ) {
-    super(`input "${input}": ${reason}`);
+    super(inputPhrase(input, reason));
   }
 }
 
@@ -21,7 +21,11 @@ export function nodeLabel(id: string, classType: string): string {
 
 /** The one form of a message about a node's input: `Node #3 (Sample): input "steps": …`. */
 export function inputMessage(node: string, input: string, reason: string): string {
-  return `${node}: input "${input}": ${reason}`;
+  return `${node}: ${inputPhrase(input, reason)}`;
+}
+
+function inputPhrase(input: string, reason: string): string {
+  return `input "${input}": ${reason}`;
 }
 
 /**

@@ -74,8 +74,8 @@ describe('svdiff-studio run', () => {
     delete bad['3'].inputs.filename_prefix;
     const r = await runCli([writeJson(dir, 'bad.json', bad), '--data-dir', join(dir, 'data')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('node #1 (TestConstant) input "value"');
-    expect(r.stderr).toContain('node #3 (TestSavePng) input "filename_prefix"');
+    expect(r.stderr).toContain('Node #1 (TestConstant): input "value"');
+    expect(r.stderr).toContain('Node #3 (TestSavePng): input "filename_prefix"');
   });
 
   it('exits non-zero on a file that is not JSON', async () => {
