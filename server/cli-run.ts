@@ -13,7 +13,7 @@ import type { EngineEvent } from './engine/events.ts';
 import { executePrompt, OutputCache, validatePrompt, workflowToPrompt } from './engine/index.ts';
 import { isApiPrompt, parseApiPrompt } from './core/workflow/index.ts';
 import { createStorage } from './storage.ts';
-import { seedExampleInputs } from './example-inputs.ts';
+import { seedExampleData } from './example-inputs.ts';
 
 export interface RunOptions {
   dataDir: string;
@@ -33,7 +33,7 @@ export async function runWorkflowFile(file: string, o: RunOptions): Promise<numb
     return 1;
   }
   const storage = createStorage({ dataDir: o.dataDir, modelsDir: o.modelsDir });
-  seedExampleInputs(storage.inputDir);
+  seedExampleData(storage);
   const registry = await loadRegistry(o.nodesDir);
   let prompt: ApiPrompt;
   const extraData: Record<string, unknown> = {};

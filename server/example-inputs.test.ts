@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seedExampleInputs } from './example-inputs.ts';
+import { seedExampleData, seedExampleInputs, seedExampleShifts } from './example-inputs.ts';
 
 describe('seedExampleInputs', () => {
   it('copies missing assets (sub-folders too) and never overwrites the user\'s files', () => {
@@ -23,5 +23,29 @@ describe('seedExampleInputs', () => {
   it('ships the example workflows\' assets', () => {
     const input = mkdtempSync(join(tmpdir(), 'seed-real-'));
     expect(seedExampleInputs(input)).toEqual(expect.arrayContaining(['heart/heart-0.png', 'red-circle-blue.png']));
+  });
+});
+
+describe('seedExampleShifts / seedExampleData', () => {
+  it('copies the example shift files into shifts/ (not input/), never overwriting the user\'s', () => {
+    const root = mkdtempSync(join(tmpdir(), 'seed-shifts-'));
+    const assets = join(root, 'assets');
+    mkdirSync(join(assets, 'shifts'), { recursive: true });
+    writeFileSync(join(assets, 'a.png'), 'image');
+    writeFileSync(join(assets, 'shifts', 'sks-a.safetensors'), 'shift-a');
+    writeFileSync(join(assets, 'shifts', 'sks-b.safetensors'), 'shift-b');
+    const storage = { inputDir: join(root, 'input'), shiftsDir: join(root, 'shifts') };
+    mkdirSync(storage.shiftsDir, { recursive: true });
+    writeFileSync(join(storage.shiftsDir, 'sks-b.safetensors'), 'trained by the user');
+    expect(seedExampleData(storage, assets)).toEqual(['a.png', 'shifts/sks-a.safetensors']);
+    expect(readFileSync(join(storage.shiftsDir, 'sks-a.safetensors'), 'utf8')).toBe('shift-a');
+    expect(readFileSync(join(storage.shiftsDir, 'sks-b.safetensors'), 'utf8')).toBe('trained by the user');
+    expect(existsSync(join(storage.inputDir, 'shifts'))).toBe(false);
+    expect(seedExampleShifts(storage.shiftsDir, assets)).toEqual([]);
+  });
+
+  it('ships the shift files combine-shifts loads', () => {
+    const shifts = mkdtempSync(join(tmpdir(), 'seed-real-shifts-'));
+    expect(seedExampleShifts(shifts).sort()).toEqual(['sks-heart.safetensors', 'sks-moon.safetensors']);
   });
 });

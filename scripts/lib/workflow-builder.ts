@@ -67,14 +67,26 @@ function ordered(def: NodeDefinition): [string, InputSpec][] {
   return [...all.filter(([, s]) => !s.optional), ...all.filter(([, s]) => s.optional)];
 }
 
-function nodeHeight(def: NodeDefinition, multiline: number): number {
+/**
+ * The height the studio's canvas lays a node out at (litegraph 0.17: 20 px per socket row, 6 px
+ * below them; 24 px per widget, 76 px per multiline text box; an upload button and a seed's
+ * "control after generate" are widgets too), so a file opens at its final size and the first
+ * draw grows nothing. Nodes that show an image get room for it.
+ */
+function nodeHeight(def: NodeDefinition): number {
   const entries = Object.values(def.inputs);
   const sockets = entries.filter((s) => !isWidgetType(s.type)).length;
-  const widgets = entries.filter((s) => isWidgetType(s.type)).length;
-  const slots = Math.max(sockets, def.outputs.length);
+  const rows = Math.max(1, sockets, def.outputs.length);
+  let widgets = 0;
+  for (const s of entries) {
+    if (!isWidgetType(s.type)) continue;
+    widgets += s.type === 'STRING' && (s as { multiline?: boolean }).multiline ? 76 : 24;
+    if ((s as { controlAfterGenerate?: boolean }).controlAfterGenerate) widgets += 24;
+    if ((s as { imageUpload?: boolean }).imageUpload) widgets += 24;
+  }
   // Room for the image the node shows after a run (a preview or its output), so stacked nodes don't overlap.
   const showsImage = IMAGE_SHOWING.has(def.type);
-  return 30 + slots * 20 + widgets * 24 + multiline * 60 + (showsImage ? 200 : 0);
+  return rows * 20 + 6 + widgets + (showsImage ? 200 : 0);
 }
 
 export function buildWorkflow(desc: WorkflowDesc, registry: NodeRegistry): UiWorkflow {
@@ -124,13 +136,12 @@ export function buildWorkflow(desc: WorkflowDesc, registry: NodeRegistry): UiWor
     for (const name of Object.keys(n.widgets ?? {})) {
       if (!(name in def.inputs) || !isWidgetType(def.inputs[name].type)) throw new Error(`${n.key} (${n.type}): no widget "${name}"`);
     }
-    const multiline = ordered(def).filter(([, s]) => s.type === 'STRING' && (s as { multiline?: boolean }).multiline && !s.optional).length;
     return {
       id: i + 1,
       type: n.type,
       ...(n.title ? { title: n.title } : {}),
       pos: [0, 0],
-      size: [NODE_WIDTH, nodeHeight(def, multiline)],
+      size: [NODE_WIDTH, nodeHeight(def)],
       flags: {},
       order: 0,
       mode: 0,

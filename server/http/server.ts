@@ -10,7 +10,7 @@ import { PromptQueue } from '../engine/prompt-queue.ts';
 import { QueueStore } from '../engine/queue-store.ts';
 import { WorkerHost } from '../engine/worker-host.ts';
 import { createStorage } from '../storage.ts';
-import { seedExampleInputs } from '../example-inputs.ts';
+import { seedExampleData } from '../example-inputs.ts';
 import { createApp } from './app.ts';
 import type { AppContext } from './context.ts';
 import type { EngineEvent } from '../engine/events.ts';
@@ -35,7 +35,7 @@ export async function createServer(opts: Partial<ServerOptions> & { dataDir: str
   const device = opts.device ?? DEFAULTS.device;
 
   const storage = createStorage({ dataDir: opts.dataDir, modelsDir: opts.modelsDir });
-  seedExampleInputs(storage.inputDir);
+  seedExampleData(storage);
   const registry = await loadRegistry(opts.nodesDir);
   const worker = new WorkerHost({
     dataDir: storage.dataDir,

@@ -1,7 +1,8 @@
 // Takes the README screenshot: the studio with an example workflow after a run.
-//   npx tsx test/e2e/docs-screenshot.ts [template-name] [out.png]
+//   npx tsx test/e2e/docs-screenshot.ts [template-name] [out.png] [WIDTHxHEIGHT]
 // With a template name (workflows/<name>.json) it opens that template from the Templates
-// tab; without one it builds a small image workflow. Output: docs/studio.png.
+// tab and keeps the view it opens with; without one it builds a small image workflow and fits
+// it. Output: docs/studio.png, 1600×900 unless a size is given.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ function samplePng(w: number, h: number, hue: number): Buffer {
 
 const template = process.argv[2];
 const out = process.argv[3] ?? join(repoRoot, 'docs', 'studio.png');
+const [width, height] = (process.argv[4] ?? '1600x900').split('x').map(Number);
 
 ensureClientBuilt();
 const dataDir = mkdtempSync(join(tmpdir(), 'svdiff-shot-'));
@@ -39,7 +41,7 @@ if (existsSync(assets)) cpSync(assets, join(dataDir, 'input'), { recursive: true
 const server = await startServer({ dataDir });
 const browser = await launchBrowser();
 try {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+  const page = await browser.newPage({ viewport: { width, height } });
   page.on('dialog', (d) => void d.accept());
   await page.goto(server.url);
   await page.waitForFunction(() => window.svdiff?.studio && window.svdiff.studio.graph);
@@ -68,7 +70,7 @@ try {
       s.tracker.check();
     });
   }
-  await queueAndScreenshot(page, out, { timeoutMs: 600_000, pollMs: 500 });
+  await queueAndScreenshot(page, out, { timeoutMs: 600_000, pollMs: 500, fit: !template });
 } finally {
   await browser.close();
   await server.stop();

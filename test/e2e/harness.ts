@@ -1,11 +1,12 @@
 // Shared pieces of the browser tests and the client benchmark: the real server on port 0
 // with a temporary data folder, and Chromium driven by playwright-core.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -101,7 +102,7 @@ declare const window: any;
  * Queues the graph on the page's canvas, waits until the run ends (success, error or
  * interrupt), then screenshots the fitted canvas with the gallery open to `out`.
  */
-export async function queueAndScreenshot(page: Page, out: string, o: { timeoutMs: number; pollMs: number }): Promise<void> {
+export async function queueAndScreenshot(page: Page, out: string, o: { timeoutMs: number; pollMs: number; fit?: boolean }): Promise<void> {
   await page.evaluate(() => {
     const w = window;
     w.finished = false;
@@ -109,13 +110,57 @@ export async function queueAndScreenshot(page: Page, out: string, o: { timeoutMs
   });
   await page.click('[data-testid="queue"]');
   await page.waitForFunction(() => window.finished, undefined, { timeout: o.timeoutMs, polling: o.pollMs });
-  await page.evaluate(() => {
+  // fit: false keeps the view the workflow opened with (templates open at a readable scale).
+  await page.evaluate((fit) => {
     window.svdiff.studio.canvas.deselectAll();
-    window.svdiff.studio.fitView();
-  });
+    if (fit) window.svdiff.studio.fitView();
+  }, o.fit ?? true);
   await page.click('[data-testid="tab-gallery"]');
   await page.waitForTimeout(1500);
   mkdirSync(dirname(out), { recursive: true });
   await page.screenshot({ path: out });
   console.log(`wrote ${out}`);
+}
+
+/** A w×h PNG with a pattern that depends on `seed`: input images for the browser tests. */
+export function testPng(w: number, h: number, seed: number): Buffer {
+  const png = new PNG({ width: w, height: h });
+  for (let i = 0; i < w * h; i++) {
+    png.data[i * 4] = (i * seed) % 256;
+    png.data[i * 4 + 1] = ((i % w) * 4) % 256;
+    png.data[i * 4 + 2] = 128;
+    png.data[i * 4 + 3] = 255;
+  }
+  return PNG.sync.write(png);
+}
+
+/** Screenshots the page to test-results/<prefix><test name>.png when the test fails. */
+export function screenshotOnFailure(ctx: { task: { name: string }; onTestFailed: (fn: () => Promise<void>) => void }, page: () => Page | undefined, prefix = 'e2e-'): void {
+  ctx.onTestFailed(async () => {
+    mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
+    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    await page()?.screenshot({ path: join(repoRoot, 'test-results', `${prefix}${name}.png`) }).catch(() => {});
+  });
+}
+
+/**
+ * A fresh data folder whose input/ holds `a-subject/img0…2.png` (32×32) and `photo.png` (40×30).
+ * 'a-subject' sorts before the example assets (heart/, moon/) the server copies into input/, so
+ * it is the folder a new Load Images node offers first.
+ */
+export function dataDirWithInputs(prefix = 'svdiff-e2e-'): string {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(dataDir, 'input', 'a-subject'), { recursive: true });
+  for (let i = 0; i < 3; i++) writeFileSync(join(dataDir, 'input', 'a-subject', `img${i}.png`), testPng(32, 32, i + 3));
+  writeFileSync(join(dataDir, 'input', 'photo.png'), testPng(40, 30, 7));
+  return dataDir;
+}
+
+/** A 1400×860 page that collects uncaught page errors and accepts dialogs, answering prompts with `answer`. */
+export async function newStudioPage(browser: Browser, errors: string[], answer: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('dialog', (d) => void (d.type() === 'prompt' ? d.accept(answer) : d.accept()));
+  return { context, page };
 }

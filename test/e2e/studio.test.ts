@@ -1,13 +1,11 @@
 // The studio in a real browser against the real server: build a graph with the mouse,
 // queue it, watch progress and the image arrive, save/reload/open, restore a graph from a
 // saved PNG, and see a failing node's error. Screenshots of failures go to test-results/.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PNG } from 'pngjs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ensureClientBuilt, launchBrowser, repoRoot, startServer, type RunningServer } from './harness.ts';
+import type { Browser, Page } from 'playwright-core';
+import { dataDirWithInputs, ensureClientBuilt, launchBrowser, newStudioPage, screenshotOnFailure, startServer, testPng, type RunningServer } from './harness.ts';
 import { connect, dragFromLibrary, dropFile, nodeOfType, nodes, screenPos } from './page.ts';
 
 // Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
@@ -15,21 +13,9 @@ declare const window: any, Image: any;
 
 let server: RunningServer;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let dataDir: string;
 const pageErrors: string[] = [];
-
-function testPng(w: number, h: number, seed: number): Buffer {
-  const png = new PNG({ width: w, height: h });
-  for (let i = 0; i < w * h; i++) {
-    png.data[i * 4] = (i * seed) % 256;
-    png.data[i * 4 + 1] = ((i % w) * 4) % 256;
-    png.data[i * 4 + 2] = 128;
-    png.data[i * 4 + 3] = 255;
-  }
-  return PNG.sync.write(png);
-}
 
 /** Opens a sidebar tab (a click on the open tab would close it). */
 async function showTab(id: string): Promise<void> {
@@ -44,18 +30,10 @@ async function openStudio(): Promise<void> {
 
 beforeAll(async () => {
   ensureClientBuilt();
-  dataDir = mkdtempSync(join(tmpdir(), 'svdiff-e2e-'));
-  // 'a-subject' sorts before the example assets (heart/, moon/) the server copies into input/,
-  // so it is the folder a new Load Images node offers first.
-  mkdirSync(join(dataDir, 'input', 'a-subject'), { recursive: true });
-  for (let i = 0; i < 3; i++) writeFileSync(join(dataDir, 'input', 'a-subject', `img${i}.png`), testPng(32, 32, i + 3));
-  writeFileSync(join(dataDir, 'input', 'photo.png'), testPng(40, 30, 7));
+  dataDir = dataDirWithInputs();
   server = await startServer({ dataDir });
   browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('dialog', (d) => void (d.type() === 'prompt' ? d.accept('e2e flow') : d.accept()));
+  ({ page } = await newStudioPage(browser, pageErrors, 'e2e flow'));
 }, 120_000);
 
 afterAll(async () => {
@@ -63,13 +41,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-beforeEach((ctx) => {
-  ctx.onTestFailed(async () => {
-    mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
-    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-    await page?.screenshot({ path: join(repoRoot, 'test-results', `e2e-${name}.png`) }).catch(() => {});
-  });
-});
+beforeEach((ctx) => screenshotOnFailure(ctx, () => page));
 
 describe('studio in the browser', () => {
   it('builds a graph with the mouse, queues it, shows per-node progress and the image', async () => {

@@ -71,7 +71,9 @@ describe('model folders', () => {
     writeFileSync(join(dataDir, 'shifts/people/dog.safetensors'), shiftFile(SHIFT_META));
     writeFileSync(join(dataDir, 'shifts/cat.safetensors'), shiftFile({}));
     writeFileSync(join(dataDir, 'shifts/notes.txt'), 'not a shift file');
-    for (const p of PREFIXES) expect((await req(u(`${p}/models/shifts`))).json).toEqual(['cat.safetensors', 'people/dog.safetensors']);
+    // With the example shifts the server seeds into a fresh data folder.
+    const shiftFiles = ['cat.safetensors', 'people/dog.safetensors', 'sks-heart.safetensors', 'sks-moon.safetensors'];
+    for (const p of PREFIXES) expect((await req(u(`${p}/models/shifts`))).json).toEqual(shiftFiles);
     mkdirSync(join(dataDir, 'adapters'), { recursive: true });
     writeFileSync(join(dataDir, 'adapters/style.onnx'), 'x');
     expect((await req(u('/models/adapters'))).json).toEqual(['style.onnx']);
@@ -82,7 +84,7 @@ describe('model folders', () => {
       { name: 'adapters', folders: ['adapters'] },
     ]);
     const files = (await req(u('/api/experiment/models/shifts'))).json;
-    expect(files.map((f: { name: string }) => f.name)).toEqual(['cat.safetensors', 'people/dog.safetensors']);
+    expect(files.map((f: { name: string }) => f.name)).toEqual(shiftFiles);
     expect(files[0]).toMatchObject({ pathIndex: 0, size: expect.any(Number), modified: expect.any(Number) });
     expect((await req(u('/api/experiment/models/checkpoints'))).status).toBe(404);
     const nope = await req(u('/api/models/checkpoints'));

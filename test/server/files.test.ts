@@ -185,6 +185,23 @@ describe('workflows', () => {
     expect((await req(`${server.url}/api/workflows/my%20flow`, 'DELETE')).status).toBe(404);
   });
 
+  it('renames a saved workflow\'s file, refusing to overwrite another unless asked', async () => {
+    await req(`${server.url}/api/workflows/old`, 'PUT', wf);
+    await req(`${server.url}/api/workflows/taken`, 'PUT', { ...wf, last_node_id: 9 });
+    const moved = await req(`${server.url}/api/workflows/old/rename`, 'POST', { name: 'new name.json' });
+    expect([moved.status, moved.json]).toEqual([200, { name: 'new name' }]);
+    expect(existsSync(join(server.dataDir, 'workflows/old.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(server.dataDir, 'workflows/new name.json'), 'utf8'))).toEqual(wf);
+    expect((await req(`${server.url}/api/workflows/new%20name/rename`, 'POST', { name: 'taken' })).status).toBe(409);
+    expect(JSON.parse(readFileSync(join(server.dataDir, 'workflows/taken.json'), 'utf8')).last_node_id).toBe(9);
+    expect((await req(`${server.url}/api/workflows/new%20name/rename`, 'POST', { name: 'taken', overwrite: true })).status).toBe(200);
+    expect(JSON.parse(readFileSync(join(server.dataDir, 'workflows/taken.json'), 'utf8'))).toEqual(wf);
+    expect((await req(`${server.url}/api/workflows/missing/rename`, 'POST', { name: 'x' })).status).toBe(404);
+    expect((await req(`${server.url}/api/workflows/taken/rename`, 'POST', { name: '../out' })).status).toBe(400);
+    expect((await req(`${server.url}/api/workflows/taken/rename`, 'POST', {})).status).toBe(400);
+    await req(`${server.url}/api/workflows/taken`, 'DELETE');
+  });
+
   it('refuses bodies that are not a JSON object', async () => {
     expect((await req(`${server.url}/api/workflows/a`, 'PUT', [1, 2])).status).toBe(400);
     expect((await req(`${server.url}/api/workflows/a`, 'PUT', '{"nodes": [')).status).toBe(400);

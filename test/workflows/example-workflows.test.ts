@@ -1,6 +1,8 @@
 // Every example workflow (workflows/*.json) converts, validates against the real registry and
-// runs headless on the embedded model on CPU, with reduced steps; outputs are real PNGs of the
-// expected size. The JSON files must equal what scripts/make-workflows.ts generates.
+// runs headless on the embedded model on CPU, with reduced steps, each on what a fresh data folder
+// holds once the server (or `svdiff-studio run`) seeded it: the example images and shift files.
+// Outputs are real PNGs of the expected size. The JSON files must equal what
+// scripts/make-workflows.ts generates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { decodePng } from '../../server/image/index.ts';
 import { exampleWorkflows } from '../../scripts/make-workflows.ts';
 import { combineShifts, COMBINE_ALPHAS, COSINE_EDIT, MULTI_SUBJECT, PERSONALIZE, SHIFT_FILES } from '../../scripts/lib/example-workflows.ts';
 import { patchType, readWorkflow, runWorkflow, WORKFLOWS_DIR, type RunContext } from '../../scripts/lib/run-workflow.ts';
-import { seedExampleInputs } from '../../server/example-inputs.ts';
+import { EXAMPLE_SHIFTS, seedExampleData } from '../../server/example-inputs.ts';
 
 const MODEL_DIR = fileURLToPath(new URL('../../models/svdiff-shapes', import.meta.url));
 /** Generous: CI machines are shared; the whole file takes about 1.5 min on 2 cores. */
@@ -31,7 +33,7 @@ beforeAll(async () => {
   // A private copy of the model: train:base may replace the repository's copy meanwhile.
   cpSync(MODEL_DIR, join(root, 'models', 'svdiff-shapes'), { recursive: true });
   storage = createStorage({ dataDir: join(root, 'data'), modelsDir: join(root, 'models') });
-  seedExampleInputs(storage.inputDir);
+  seedExampleData(storage);
   registry = await loadRegistry();
   ctx = { registry, storage, device: 'cpu', cache: new OutputCache(1 << 30) };
 });
@@ -60,20 +62,12 @@ describe('example workflows', () => {
     }
   });
 
-  it('personalise: trains sks-heart shifts, saves them, samples the heart in new contexts', async () => {
-    const run = await runWorkflow('svdiff-personalize', PERSONALIZE, { train: fastTrain }, ctx, fastSampling);
-    expect(existsSync(join(storage.shiftsDir, `${SHIFT_FILES.heart}.safetensors`))).toBe(true);
-    const saved = Object.values(run.images);
-    expect(saved).toHaveLength(2);
-    for (const paths of saved) expectPngs(paths, 4);
-    // The second concept for combine-shifts: the same workflow on the moon images.
-    await runWorkflow('svdiff-personalize', PERSONALIZE, {
-      images: { folder: 'moon' }, train: { ...fastTrain, instance_prompt: 'a sks moon', class_prompt: 'a moon' }, save_shifts: { filename_prefix: SHIFT_FILES.moon },
-    }, ctx, fastSampling);
-    expect(existsSync(join(storage.shiftsDir, `${SHIFT_FILES.moon}.safetensors`))).toBe(true);
-  }, RUN_TIMEOUT);
+  it('a fresh data folder holds the example shift files combine-shifts loads', () => {
+    expect(readdirSync(EXAMPLE_SHIFTS).sort()).toEqual([`${SHIFT_FILES.heart}.safetensors`, `${SHIFT_FILES.moon}.safetensors`]);
+    for (const f of [SHIFT_FILES.heart, SHIFT_FILES.moon]) expect(existsSync(join(storage.shiftsDir, `${f}.safetensors`)), f).toBe(true);
+  });
 
-  it('every workflow converts and validates against the real registry (once its shift files exist)', async () => {
+  it('every workflow converts and validates against the real registry on a fresh data folder', async () => {
     for (const name of NAMES) {
       const prompt = workflowToPrompt(await readWorkflow(name), registry);
       const v = await validatePrompt(prompt, registry, { storage });
@@ -82,12 +76,20 @@ describe('example workflows', () => {
     }
   });
 
-  it('combine shifts: one sample per α from interpolated shifts', async () => {
+  it('combine shifts: one sample per α from interpolated shifts, before any other workflow ran', async () => {
     const desc = combineShifts();
     const run = await runWorkflow('combine-shifts', desc, {}, ctx, fastSampling);
     const all = Object.values(run.images).flat();
     if (registry.get('ImageBatch')) expectPngs(all, 1, null); // one grid image
     else expectPngs(all, COMBINE_ALPHAS.length);
+  }, RUN_TIMEOUT);
+
+  it('personalise: trains sks-heart shifts, saves them, samples the heart in new contexts', async () => {
+    const run = await runWorkflow('svdiff-personalize', PERSONALIZE, { train: fastTrain }, ctx, fastSampling);
+    expect(existsSync(join(storage.shiftsDir, `${SHIFT_FILES.heart}.safetensors`))).toBe(true);
+    const saved = Object.values(run.images);
+    expect(saved).toHaveLength(2);
+    for (const paths of saved) expectPngs(paths, 4);
   }, RUN_TIMEOUT);
 
   it('CoSINE edit: single-image shifts → DDIM invert → slerp → edited sample', async () => {

@@ -261,6 +261,10 @@ export class ApiClient {
   deleteWorkflow(name: string): Promise<unknown> {
     return this.request(`/workflows/${encodeURIComponent(name)}`, { method: 'DELETE' });
   }
+  /** Renames a saved workflow's file; refused (409) when `to` exists unless `overwrite`. */
+  renameWorkflow(from: string, to: string, overwrite = false): Promise<{ name: string }> {
+    return this.json(`/workflows/${encodeURIComponent(from)}/rename`, 'POST', { name: to, overwrite });
+  }
 
   /** Example workflows shipped in the repo; an empty list when the server has none. */
   async listTemplates(): Promise<WorkflowInfo[]> {
@@ -273,6 +277,15 @@ export class ApiClient {
   }
   getTemplate(name: string): Promise<Workflow> {
     return this.request(`/templates/${encodeURIComponent(name)}`);
+  }
+
+  /** The user's settings (ComfyUI's comfy.settings.json: setting id → value). */
+  getSettings(): Promise<Record<string, unknown>> {
+    return this.request('/settings');
+  }
+  /** Merges these setting ids → values into the user's settings. */
+  storeSettings(values: Record<string, unknown>): Promise<unknown> {
+    return this.json('/settings', 'POST', values);
   }
 }
 

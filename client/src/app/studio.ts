@@ -15,6 +15,10 @@ import { useQueueStore } from '../stores/queue.ts';
 import { useSettingsStore } from '../stores/settings.ts';
 import { useToastStore } from '../stores/toasts.ts';
 import { useWorkflowsStore } from '../stores/workflows.ts';
+import { disableSubgraphConversion } from '../graph/noSubgraphs.ts';
+import { workflowHost } from './workflowHost.ts';
+import { withNode } from './errorText.ts';
+import { applyTheme } from './theme.ts';
 
 export const EMPTY_WORKFLOW: Workflow = { last_node_id: 0, last_link_id: 0, nodes: [], links: [], groups: [], config: {}, extra: {}, version: 0.4 };
 
@@ -72,15 +76,11 @@ export async function startStudio(el: HTMLCanvasElement): Promise<StudioCanvas> 
   const toasts = useToastStore();
   studio = new StudioCanvas(el, { env: nodeEnv(), onChange: () => workflows.changed() });
   const s = studio;
+  applyTheme(useSettingsStore().settings.theme, s);
   // Like ComfyUI's window.app: for the browser console, tests and benchmarks.
   (window as unknown as { svdiff: unknown }).svdiff = { studio: s, queue: queueCurrent, api: getApi(), live: getLive };
-  workflows.attach({
-    serialize: () => s.serialize(),
-    load: (w) => s.load(w),
-    isDirty: () => s.tracker.dirty,
-    markSaved: () => s.tracker.markSaved(),
-    fitView: () => s.fitView(),
-  });
+  workflows.attach(workflowHost(s));
+  disableSubgraphConversion((m) => toasts.show(m, 'error'));
   useExecutionStore().bind();
   useQueueStore().bind();
   getApi().on('connected', ({ reconnect }) => {
@@ -90,8 +90,8 @@ export async function startStudio(el: HTMLCanvasElement): Promise<StudioCanvas> 
       void defsStore.load().then((d) => s.setNodeTypes(d)).catch(() => {});
     }
   });
-  // An input error's message already names the node; others get the node put in front once.
-  getApi().on('execution_error', (d) => toasts.show(d.input_name ? d.exception_message : `Node #${d.node_id} (${d.node_type}) failed: ${d.exception_message}`, 'error'));
+  // The message names the node once (the server labels input errors itself).
+  getApi().on('execution_error', (d) => toasts.show(withNode(d.exception_message, d.node_id, d.node_type), 'error'));
   getApi().connect();
   try {
     s.setNodeTypes(await defsStore.load());
@@ -120,14 +120,12 @@ async function openFirstTemplate(): Promise<void> {
     const first = FIRST_TEMPLATES.find((n) => names.includes(n)) ?? names[0];
     if (first) {
       await workflows.openTemplate(first);
-      studio?.tracker.markSaved();
-      workflows.dirty = false;
       return;
     }
   } catch {
     /* no templates: start empty */
   }
-  studio?.load(EMPTY_WORKFLOW);
+  workflows.newWorkflow(EMPTY_WORKFLOW);
 }
 
 /** Converts the graph and queues it (Queue button, Ctrl+Enter). */
@@ -163,7 +161,8 @@ export async function queueCurrent(front = false): Promise<string | undefined> {
       exec.showValidationErrors(e.nodeErrors);
       const first = Object.entries(e.nodeErrors)[0];
       const msg = first[1].errors?.[0];
-      toasts.show(`Prompt rejected: node #${first[0]} (${first[1].class_type}): ${msg?.message ?? ''}${msg?.details ? ` — ${msg.details}` : ''}`, 'error');
+      const details = msg?.details && !msg.message.includes(msg.details) ? ` — ${msg.details}` : '';
+      toasts.show(`Prompt rejected: ${withNode(msg?.message ?? 'invalid', first[0], first[1].class_type)}${details}`, 'error');
     } else toasts.show(`Queue failed: ${(e as Error).message}`, 'error');
     return undefined;
   }

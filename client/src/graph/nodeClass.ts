@@ -23,6 +23,8 @@ export interface NodeEnv {
 
 export const CONTROL_WIDGET = 'control_after_generate';
 export const UPLOAD_WIDGET = 'upload';
+/** ComfyUI's property naming a node's class in every saved workflow. */
+export const SR_PROPERTY = 'Node name for S&R';
 
 type AnyWidget = { name: string; type: string; value: unknown; options: Record<string, unknown>; serialize?: boolean; label?: string; tooltip?: string };
 
@@ -39,6 +41,9 @@ export function makeNodeClass(def: NodeDef, env: NodeEnv): typeof LGraphNode {
     constructor(title?: string) {
       super(title ?? def.display_name ?? def.name);
       this.serialize_widgets = true;
+      // ComfyUI's one node property: the node's class, kept for search-and-replace. It also
+      // gives the node menu's Properties submenu and Properties Panel something to list.
+      this.addProperty(SR_PROPERTY, def.name, 'string');
       for (const s of sockets) {
         const slot = this.addInput(s.name, s.type);
         colourSlot(slot, s.type);

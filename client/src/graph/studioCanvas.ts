@@ -1,8 +1,8 @@
 // The canvas: one LGraph on one LGraphCanvas, dark ComfyUI-like look, node types from the
 // server, snapshots for undo/redo and the unsaved-changes guard, and workflow load/save.
-import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
+import { LGraph, LGraphCanvas, LGraphGroup, LGraphNode, LiteGraph } from '@comfyorg/litegraph';
 import type { ObjectInfo, Workflow } from '../api/types.ts';
-import { ChangeTracker } from './changeTracker.ts';
+import { canonicalWorkflow, ChangeTracker, onlyNodesGrew, watchUserEdits } from './changeTracker.ts';
 import { registerNodeTypes } from './registerNodes.ts';
 import { orderedInputs } from './nodeSpec.ts';
 import type { NodeEnv } from './nodeClass.ts';
@@ -11,6 +11,9 @@ import { onLiveChange, getLive, resetLive } from './live.ts';
 import { setImageLoadedHandler } from './imageCache.ts';
 import { contentBottom } from './drawLive.ts';
 import { setTextareaHost } from './textareaWidget.ts';
+import { closeEditorOverlays, editTitle, installCanvasEditor, openNodeSearch } from './canvasEditor.ts';
+import { fitCanvas, onPixelRatioChange } from './hidpi.ts';
+import { unionRects, type Rect } from './minimap.ts';
 
 export interface StudioCanvasOptions {
   env: NodeEnv;
@@ -24,7 +27,11 @@ export class StudioCanvas {
   readonly tracker: ChangeTracker<Workflow>;
   private readonly el: HTMLCanvasElement;
   private readonly offLive: () => void;
+  private readonly offEdits: () => void;
   private resizeObserver: ResizeObserver | undefined;
+  private offSize: (() => void) | undefined;
+  private readonly offEditor: () => void;
+  private readonly drawListeners = new Set<() => void>();
 
   constructor(el: HTMLCanvasElement, private readonly opts: StudioCanvasOptions) {
     this.el = el;
@@ -44,12 +51,9 @@ export class StudioCanvas {
     }
     this.tracker = new ChangeTracker<Workflow>(
       { take: () => this.snapshot(), restore: (w) => this.configure(w) },
-      () => opts.onChange(),
+      { onChange: () => opts.onChange(), layoutOnly: onlyNodesGrew, canonical: canonicalWorkflow },
     );
-    const check = () => queueMicrotask(() => this.tracker.check());
-    el.addEventListener('pointerup', check);
-    el.addEventListener('keyup', check);
-    document.addEventListener('pointerup', check);
+    this.offEdits = watchUserEdits(el, () => this.tracker.check());
     this.offLive = onLiveChange(() => this.liveChanged());
     setImageLoadedHandler(() => this.canvas.setDirty(true, false));
     setTextareaHost(
@@ -61,6 +65,15 @@ export class StudioCanvas {
       () => this.tracker.check(),
     );
     this.watchSize();
+    this.offEditor = installCanvasEditor({
+      graph: this.graph,
+      canvas: this.canvas,
+      el,
+      toCanvas: (x, y) => this.toCanvas(x, y),
+      changed: () => this.changed(),
+      frame: () => this.drawListeners.forEach((fn) => fn()),
+      refit: this.refit,
+    });
   }
 
   /** Undo/redo keys; litegraph itself handles copy/paste/delete/select-all. */
@@ -135,6 +148,7 @@ export class StudioCanvas {
   load(w: Workflow): void {
     // Another document: live state (errors, images) of the old one's node ids must go.
     resetLive();
+    closeEditorOverlays(this.canvas);
     this.graph.clear();
     this.configure(w);
     const ds = (w.extra as { ds?: { scale?: number; offset?: [number, number] } } | undefined)?.ds;
@@ -145,27 +159,126 @@ export class StudioCanvas {
     this.tracker.reset(true);
   }
 
-  /** Frames all nodes in the view. */
+  /** Frames all nodes and groups in the view ('.' in ComfyUI; the canvas's fit button). */
   fitView(): void {
-    const nodes = this.graph.nodes;
-    if (nodes.length === 0) {
+    const b = this.contentBounds();
+    if (!b) {
       this.canvas.ds.scale = 1;
       this.canvas.ds.offset = [0, 0] as never;
+      this.canvas.setDirty(true, true);
       return;
     }
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-    for (const n of nodes) {
-      x0 = Math.min(x0, n.pos[0]);
-      y0 = Math.min(y0, n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT);
-      x1 = Math.max(x1, n.pos[0] + n.size[0]);
-      y1 = Math.max(y1, n.pos[1] + n.size[1]);
-    }
+    const [x0, y0, bw, bh] = b;
     const w = this.el.clientWidth || 800;
     const h = this.el.clientHeight || 600;
-    const scale = Math.max(0.2, Math.min(1.2, Math.min(w / (x1 - x0 + 120), h / (y1 - y0 + 120))));
+    const scale = Math.max(0.2, Math.min(1.2, Math.min(w / (bw + 120), h / (bh + 120))));
     this.canvas.ds.scale = scale;
-    this.canvas.ds.offset = [(w / scale - (x1 - x0)) / 2 - x0, (h / scale - (y1 - y0)) / 2 - y0] as never;
+    this.canvas.ds.offset = [(w / scale - bw) / 2 - x0, (h / scale - bh) / 2 - y0] as never;
     this.canvas.setDirty(true, true);
+  }
+
+  /** The bounds of all nodes (with their titles) and groups, in graph coordinates. */
+  contentBounds(): Rect | undefined {
+    return unionRects([...this.graph.nodes.map((n) => this.nodeBounds(n)), ...this.graph.groups.map((g) => g.boundingRect)]);
+  }
+
+  /** A node's bounds with its title, measured now: litegraph refreshes boundingRect only as it draws. */
+  private nodeBounds(n: LGraphNode): ArrayLike<number> {
+    n.updateArea(this.canvas.ctx);
+    return n.boundingRect;
+  }
+
+  /** The part of the graph the view shows, in graph coordinates. */
+  viewRect(): Rect {
+    const { scale, offset } = this.canvas.ds;
+    return [-offset[0], -offset[1], this.el.clientWidth / scale, this.el.clientHeight / scale];
+  }
+
+  /**
+   * Zooms by `factor` (>1 in, <1 out) about a page point (default: the view's centre), within
+   * litegraph's zoom limits. For the zoom buttons and the keys ComfyUI binds (Alt+= / Alt+-).
+   */
+  zoomBy(factor: number, at?: [number, number]): void {
+    if (!(factor > 0)) return;
+    const r = this.el.getBoundingClientRect();
+    const ds = this.canvas.ds;
+    ds.changeScale(ds.scale * factor, at ?? [r.left + r.width / 2, r.top + r.height / 2]);
+    this.canvas.setDirty(true, true);
+  }
+
+  /** Moves the view so that graph point (x, y) is at its centre (the minimap). */
+  centreOn(x: number, y: number): void {
+    const { scale } = this.canvas.ds;
+    this.canvas.ds.offset = [this.el.clientWidth / 2 / scale - x, this.el.clientHeight / 2 / scale - y] as never;
+    this.canvas.setDirty(true, true);
+  }
+
+  /** Calls `fn` after every frame the canvas draws (view moved, graph changed); returns the undo. */
+  onDraw(fn: () => void): () => void {
+    this.drawListeners.add(fn);
+    return () => this.drawListeners.delete(fn);
+  }
+
+  /** The selected nodes and groups. */
+  private selection(): (LGraphNode | LGraphGroup)[] {
+    return [...this.canvas.selectedItems].filter((i): i is LGraphNode | LGraphGroup => i instanceof LGraphNode || i instanceof LGraphGroup);
+  }
+
+  /**
+   * Ctrl+G in ComfyUI: a new group fitted around the selected nodes and groups, its title
+   * then edited in place (`editTitle: false` skips that). False when nothing is selected.
+   */
+  groupSelected(opts: { title?: string; editTitle?: boolean } = {}): LGraphGroup | false {
+    const items = this.selection();
+    if (items.length === 0) return false;
+    const group = new LGraphGroup(opts.title ?? 'Group');
+    for (const i of items) if (i instanceof LGraphNode) this.nodeBounds(i);
+    group.resizeTo(items, 10);
+    this.graph.beforeChange();
+    this.graph.add(group);
+    group.recomputeInsideNodes();
+    this.graph.afterChange();
+    this.changed();
+    if (opts.editTitle !== false) this.editTitle(group);
+    return group;
+  }
+
+  /** Alt+C in ComfyUI: collapses each selected node, or expands it when collapsed. False when none. */
+  toggleCollapseSelected(): boolean {
+    const nodes = this.selection().filter((i): i is LGraphNode => i instanceof LGraphNode);
+    if (nodes.length === 0) return false;
+    for (const n of nodes) n.collapse();
+    this.changed();
+    return true;
+  }
+
+  /** P in ComfyUI: pins each selected node and group (pinned ones unpin). False when none. */
+  togglePinSelected(): boolean {
+    const items = this.selection();
+    if (items.length === 0) return false;
+    for (const i of items) i.pin(!i.pinned);
+    this.changed();
+    return true;
+  }
+
+  /** Edits a node's or group's title in place (double-click on a title does this too). */
+  editTitle(target: LGraphNode | LGraphGroup): HTMLInputElement {
+    return editTitle(this.host(), target);
+  }
+
+  /** Opens the node search box at a page point (default: the view's centre). */
+  openSearch(clientX?: number, clientY?: number): HTMLElement {
+    return openNodeSearch(this.host(), clientX === undefined || clientY === undefined ? undefined : { clientX, clientY });
+  }
+
+  private host() {
+    return { graph: this.graph, canvas: this.canvas, el: this.el, toCanvas: (x: number, y: number) => this.toCanvas(x, y), changed: () => this.changed(), frame: () => {}, refit: this.refit };
+  }
+
+  /** After an edit made here: redraw, and let undo and autosave see it. */
+  private changed(): void {
+    this.canvas.setDirty(true, true);
+    this.tracker.check();
   }
 
   /** Adds a node of `type` at the view's centre (or at a canvas position). */
@@ -222,29 +335,39 @@ export class StudioCanvas {
     this.canvas.setDirty(true, true);
   }
 
+  /**
+   * Keeps the canvas's backing store at its CSS size × devicePixelRatio (litegraph draws in
+   * CSS pixels on a context scaled by that ratio: see canvasEditor.ts), when the panel resizes
+   * and when the ratio changes (the window moved to another screen, or the browser zoomed).
+   */
+  private readonly refit = () => {
+    const parent = this.el.parentElement;
+    if (!parent) return;
+    fitCanvas(this.el, parent.clientWidth, parent.clientHeight);
+    this.canvas.setDirty(true, true);
+  };
+
   private watchSize(): void {
-    const fit = () => {
-      const parent = this.el.parentElement;
-      if (!parent) return;
-      const dpr = window.devicePixelRatio || 1;
-      const w = parent.clientWidth;
-      const h = parent.clientHeight;
-      this.el.width = Math.max(1, Math.round(w * dpr));
-      this.el.height = Math.max(1, Math.round(h * dpr));
-      this.el.style.width = `${w}px`;
-      this.el.style.height = `${h}px`;
-      this.canvas.setDirty(true, true);
-    };
+    const fit = this.refit;
     fit();
     if (typeof ResizeObserver !== 'undefined' && this.el.parentElement) {
       this.resizeObserver = new ResizeObserver(fit);
       this.resizeObserver.observe(this.el.parentElement);
     }
+    const offRatio = onPixelRatioChange(fit);
+    window.addEventListener('resize', fit);
+    this.offSize = () => {
+      offRatio();
+      window.removeEventListener('resize', fit);
+    };
   }
 
   destroy(): void {
     this.offLive();
+    this.offEdits();
     this.resizeObserver?.disconnect();
+    this.offSize?.();
+    this.offEditor();
     this.canvas.setGraph?.(null as never);
   }
 }

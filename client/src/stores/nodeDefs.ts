@@ -1,8 +1,13 @@
-// Node definitions from /api/object_info, and the category tree of the node library.
+// Node definitions from /api/object_info, the category tree of the node library, and the
+// fuzzy search index (kept in step with every load).
 import { defineStore } from 'pinia';
 import { markRaw, ref, computed } from 'vue';
 import { getApi } from '../api/instance.ts';
 import type { NodeDef, ObjectInfo } from '../api/types.ts';
+import { setSearchDefs } from '../graph/nodeSearch.ts';
+
+// Fuzzy search over these definitions: searchNodes() in graph/nodeSearch.ts.
+export { searchNodes } from '../graph/nodeSearch.ts';
 
 export interface CategoryNode {
   name: string;
@@ -29,16 +34,6 @@ export function categoryTree(defs: NodeDef[]): CategoryNode {
   return root;
 }
 
-/** Case-insensitive match on display name, class name, category and description. */
-export function searchDefs(defs: NodeDef[], query: string): NodeDef[] {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return defs;
-  return defs.filter((d) => {
-    const hay = `${d.display_name} ${d.name} ${d.category} ${d.description}`.toLowerCase();
-    return words.every((w) => hay.includes(w));
-  });
-}
-
 export const useNodeDefsStore = defineStore('nodeDefs', () => {
   const defs = ref<ObjectInfo>({});
   const loaded = ref(false);
@@ -51,6 +46,7 @@ export const useNodeDefsStore = defineStore('nodeDefs', () => {
     try {
       const info = await getApi().getObjectInfo();
       defs.value = markRaw(info);
+      setSearchDefs(info);
       loaded.value = true;
       error.value = null;
       return info;

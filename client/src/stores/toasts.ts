@@ -11,7 +11,8 @@ export interface Toast {
 export const useToastStore = defineStore('toasts', () => {
   const toasts = ref<Toast[]>([]);
   let next = 1;
-  function show(text: string, kind: Toast['kind'] = 'info', ms = kind === 'error' ? 8000 : 3000): void {
+  /** Errors stay longer, and long ones longer still (up to 20 s): there is more to read. */
+  function show(text: string, kind: Toast['kind'] = 'info', ms = kind === 'error' ? Math.min(20_000, 8000 + text.length * 20) : 3000): void {
     const id = next++;
     toasts.value.push({ id, kind, text });
     setTimeout(() => dismiss(id), ms);

@@ -1,7 +1,7 @@
-// Saved workflows (UI format) as JSON files in data/workflows: list, read, save, delete;
+// Saved workflows (UI format) as JSON files in data/workflows: list, read, save, rename, delete;
 // and the repository's example workflows (workflows/*.json) as read-only templates.
 // A name is one path component; `.json` is appended; symlinks leading out are refused.
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { PathOutsideError, resolveInside } from '../../storage.ts';
@@ -75,6 +75,22 @@ export function workflowRoutes(ctx: AppContext): Router {
     }
     await ctx.storage.writeFileAtomic(path, JSON.stringify(b));
     res.json({ name: fileName(req.params.name).slice(0, -5) });
+  });
+
+  // Body {name, overwrite?}: the file is renamed in place (409 when the new name exists, unless overwrite).
+  r.post('/workflows/:name/rename', async (req, res) => {
+    const from = pathOf(req.params.name);
+    const b = req.body as { name?: unknown; overwrite?: unknown } | undefined;
+    if (typeof b?.name !== 'string') throw new HttpError(400, 'invalid_request', 'the body must name the new workflow name: {"name": "…"}');
+    const to = pathOf(b.name);
+    const st = await stat(from).catch(() => undefined);
+    if (!st?.isFile()) throw new HttpError(404, 'not_found', `no workflow "${req.params.name}"`);
+    const newName = fileName(b.name).slice(0, -5);
+    if (to !== from) {
+      if (b.overwrite !== true && (await stat(to).catch(() => undefined))) throw new HttpError(409, 'exists', `a workflow "${newName}" exists already`);
+      await rename(from, to);
+    }
+    res.json({ name: newName });
   });
 
   r.delete('/workflows/:name', async (req, res) => {
