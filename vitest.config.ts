@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // 2-core machines: ORT sessions and spawned servers compete for CPU.
     maxWorkers: 2,
+    // The browser tests' Chromium is unpacked once, before workers start (see the file).
+    globalSetup: ['test/e2e/global-setup.ts'],
   },
 });
