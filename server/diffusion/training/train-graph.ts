@@ -8,7 +8,7 @@
 // identifier tokens' attention outside their subject's region, normalised to a mean.
 // trainGraphFrom adds the loss and the gradients to any UNet whose trained tensors are inputs
 // (a baseline's lifted weights, say).
-import { attentionFor, differentiate, GraphBuilder, loadModel, type DifferentiateOptions, makeValueInfo, probeShapes, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
+import { attentionFor, differentiate, GraphBuilder, loadModel, type DifferentiateOptions, makeValueInfo, MAX_RAISED_OPSET, modelOpset, probeShapes, raiseOpset, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
 import { addSpectralShifts, type SvdValue } from '../../spectral/index.ts';
 import type { LoadedModel, PartName } from '../model/index.ts';
 import type { TrainSettings } from './types.ts';
@@ -159,7 +159,11 @@ export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph>
 export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Promise<TrainGraph> {
   const [sample, timestep, unetText] = o.unet.inputs;
   const text = g.text ?? { name: unetText, elemType: elemTypeOf(o.unet.model, unetText), dims: [o.batch, o.textLength, o.textDim] };
-  let model = g.model;
+  // Exports are often at opset 14 (optimum's default); the gradient of a Gather (the text
+  // encoder's token embedding) is a ScatterND with reduction, which needs opset 16. The ops of
+  // such graphs mean the same at 17, so the training graph is built there (or at the model's own
+  // opset when higher); the loss nodes follow the graph's opset.
+  let model = raiseOpset(g.model, MAX_RAISED_OPSET);
   const [C, h, w] = o.latent;
   const inputShapes: Record<string, readonly number[]> = {
     [sample]: [o.batch, C, h, w],
@@ -197,15 +201,22 @@ export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Pr
   };
 }
 
+/**
+ * The loss nodes, built at the UNet's own opset: exports are opset 14–17 (optimum's default is
+ * 14), where ReduceMean takes its axes as an attribute; from 18 on they are an input.
+ */
 function addLoss(model: ModelProto, output: string, attention: AttentionMap[], unmixWeight: number): ModelProto {
   const g = model.graph!;
-  const b = new GraphBuilder();
+  const opset = modelOpset(model);
+  const b = new GraphBuilder({ opset });
   b.reserve([...(g.input ?? []).map((v) => v.name!), ...(g.initializer ?? []).map((t) => t.name!), ...(g.node ?? []).flatMap((n) => [...(n.output ?? []), n.name ?? ''])]);
   b.input(TARGET, 'float32', ['batch', 'c', 'h', 'w']);
   b.input(WEIGHTS, 'float32', ['batch']);
   const diff = b.node('Sub', [output, TARGET], {}, { name: 'train/Sub' });
   const sq = b.node('Mul', [diff, diff], {}, { name: 'train/Sq' });
-  b.node('ReduceMean', [sq, b.ints([1, 2, 3])], { keepdims: 0 }, { name: 'train/ItemMean', output: PER_ITEM });
+  const itemMean = { name: 'train/ItemMean', output: PER_ITEM };
+  if (opset >= 18) b.node('ReduceMean', [sq, b.ints([1, 2, 3])], { keepdims: 0 }, itemMean);
+  else b.node('ReduceMean', [sq], { axes: [1, 2, 3], keepdims: 0 }, itemMean);
   b.node('ReduceSum', [b.node('Mul', [PER_ITEM, WEIGHTS], {}, { name: 'train/Weigh' })], { keepdims: 0 }, { name: 'train/SumItems', output: MSE });
   const outputs: ValueInfoProto[] = [makeValueInfo(LOSS, 'float32', []), makeValueInfo(MSE, 'float32', []), makeValueInfo(PER_ITEM, 'float32', ['batch'])];
   if (attention.length > 0) {

@@ -2,6 +2,7 @@
 // forward and backward as one inference session, outputs = original outputs + grad/<name>.
 import { makeValueInfo } from '../builder.ts';
 import { cloneModelTree } from '../io.ts';
+import { modelOpset } from '../opset.ts';
 import type { ModelProto, NodeProto, TensorProto } from '../proto.ts';
 import type { Device } from '../session.ts';
 import { probeShapes, type ShapeMap } from '../shapes.ts';
@@ -52,7 +53,7 @@ export function differentiateWithShapes(model: ModelProto, opts: DifferentiateOp
   const out = cloneModelTree(model) as ModelProto;
   const g = out.graph!;
   const nodes = g.node ?? [];
-  const opset = (out.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 17;
+  const opset = modelOpset(out);
   if (opset < 13) throw new Error(`autodiff needs opset >= 13 (model has ${opset})`);
   const known = new Set<string>([...(g.input ?? []).map((v) => v.name!), ...(g.initializer ?? []).map((t) => t.name!)]);
   for (const n of nodes) for (const o of n.output ?? []) known.add(o);

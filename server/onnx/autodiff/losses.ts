@@ -4,9 +4,6 @@ import { cloneModelTree } from '../io.ts';
 import type { ModelProto, ValueInfoProto } from '../proto.ts';
 import { makeTensor } from '../tensor.ts';
 
-function opsetOf(m: ModelProto): number {
-  return (m.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 17;
-}
 function valueInfoOf(m: ModelProto, name: string): ValueInfoProto | undefined {
   const g = m.graph!;
   return [...(g.output ?? []), ...(g.valueInfo ?? []), ...(g.input ?? [])].find((v) => v.name === name);
@@ -34,7 +31,6 @@ export function addMseLoss(model: ModelProto, opts: { output: string; target?: s
     g.node.push({ opType: 'Mul', name: `${name}/Scale`, input: [mean, w], output: [name] });
   }
   g.output = [...(g.output ?? []), makeValueInfo(name, elemType, [])];
-  void opsetOf;
   return out;
 }
 
