@@ -1,8 +1,8 @@
 // Screenshots for the tour (README.md, "A tour"): each example workflow opened from the Templates tab
 // of the real studio, queued at its saved settings, captured after the run.
-//   npx tsx scripts/tour-screenshots.ts [name ...]     (default: combine-shifts cosine-edit multi-subject)
-// combine-shifts loads shift files; they are made first by running the personalise workflow
-// headless (heart and moon) into the same data folder.
+//   npx tsx scripts/tour-screenshots.ts [name ...]     (default: all four templates)
+// The data folder is seeded as the server seeds a fresh one (example images and shift files);
+// combine-shifts' shift files are trained here only if that seeding found none.
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +11,12 @@ import { loadRegistry } from '../server/engine/registry.ts';
 import { createStorage } from '../server/storage.ts';
 import { PERSONALIZE, SHIFT_FILES } from './lib/example-workflows.ts';
 import { runWorkflow } from './lib/run-workflow.ts';
-import { seedExampleInputs } from '../server/example-inputs.ts';
+import { seedExampleData } from '../server/example-inputs.ts';
 
 // Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
 declare const window: any;
 
-const names = process.argv.slice(2).length ? process.argv.slice(2) : ['combine-shifts', 'cosine-edit', 'multi-subject'];
+const names = process.argv.slice(2).length ? process.argv.slice(2) : ['svdiff-personalize', 'combine-shifts', 'cosine-edit', 'multi-subject'];
 const outDir = join(repoRoot, 'docs', 'tour');
 mkdirSync(outDir, { recursive: true });
 
@@ -24,7 +24,7 @@ ensureClientBuilt();
 // TOUR_DATA_DIR: reuse a data folder (e.g. one whose shift files a previous run trained).
 const dataDir = process.env.TOUR_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'svdiff-tour-'));
 const storage = createStorage({ dataDir });
-seedExampleInputs(storage.inputDir);
+seedExampleData(storage);
 const haveShifts = [SHIFT_FILES.heart, SHIFT_FILES.moon].every((f) => existsSync(join(storage.shiftsDir, `${f}.safetensors`)));
 if (names.includes('combine-shifts') && !haveShifts) {
   const ctx = { registry: await loadRegistry(), storage, log: (l: string) => console.error(`  ${l}`) };

@@ -6,6 +6,7 @@
 // lists only nodes with a socket that the link fits (litegraph's type rule: `*`, comma lists).
 import Fuse from 'fuse.js';
 import type { NodeDef, ObjectInfo } from '../api/types.ts';
+import { slotTypesConnect } from '../../../server/core/workflow/to-prompt.ts';
 
 export interface SearchOptions {
   /** Only nodes with an input this type connects to (a link dragged out of an output). */
@@ -17,13 +18,8 @@ export interface SearchOptions {
 
 const DEFAULT_LIMIT = 100;
 
-/** litegraph's isValidConnection: `*` or '' take anything; comma lists; case-insensitive. */
-export function typeMatches(a: string, b: string): boolean {
-  if (!a || !b || a === '*' || b === '*') return true;
-  const as = a.toLowerCase().split(',');
-  const bs = b.toLowerCase().split(',');
-  return as.some((x) => x === '*' || bs.includes(x) || bs.includes('*'));
-}
+/** litegraph's isValidConnection, the rule the shared workflow module decides links by. */
+export const typeMatches = (a: string, b: string): boolean => slotTypesConnect(a, b);
 
 function isWordStart(text: string, i: number): boolean {
   if (i === 0) return true;

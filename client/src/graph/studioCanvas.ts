@@ -76,17 +76,6 @@ export class StudioCanvas {
     });
   }
 
-  /** Undo/redo keys; litegraph itself handles copy/paste/delete/select-all. */
-  handleKey(e: KeyboardEvent): boolean {
-    const mod = e.ctrlKey || e.metaKey;
-    if (!mod) return false;
-    const k = e.key.toLowerCase();
-    if (k === 'm') return this.toggleMode(2);
-    if (k === 'b') return this.toggleMode(4);
-    if (k === 'z' && !e.shiftKey) return this.undo();
-    if (k === 'y' || (k === 'z' && e.shiftKey)) return this.redo();
-    return false;
-  }
   /** Ctrl+M mutes, Ctrl+B bypasses the selected nodes (again: back to normal). */
   toggleMode(mode: 2 | 4): boolean {
     const selected = Object.values(this.canvas.selected_nodes ?? {}) as LGraphNode[];
