@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Router, type Request } from 'express';
 import type { AppContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { jsonBody, KeyedLock, rawBody, requestUser, userRoot } from './user-dir.ts';
+import { jsonBody, KeyedLock, requestUser, userRoot } from './user-dir.ts';
 
 export const SETTINGS_FILE = 'comfy.settings.json';
 
@@ -25,7 +25,6 @@ function put(s: Settings, key: string, value: unknown): void {
 
 export function settingsRoutes(ctx: AppContext): Router {
   const r = Router();
-  const raw = rawBody(ctx.uploadLimitBytes);
   const lock = new KeyedLock();
   const fileOf = (req: Request) => join(userRoot(ctx.storage, requestUser(req)), SETTINGS_FILE);
 
@@ -61,7 +60,7 @@ export function settingsRoutes(ctx: AppContext): Router {
     res.json(Object.hasOwn(s, req.params.id) ? s[req.params.id] : null);
   });
 
-  r.post('/settings', raw, async (req, res) => {
+  r.post('/settings', async (req, res) => {
     const file = fileOf(req);
     const b = jsonBody(req);
     if (!isObject(b)) throw new HttpError(400, 'invalid_settings', 'the body must be a JSON object of setting id → value');
@@ -71,7 +70,7 @@ export function settingsRoutes(ctx: AppContext): Router {
     res.json({});
   });
 
-  r.post('/settings/:id', raw, async (req, res) => {
+  r.post('/settings/:id', async (req, res) => {
     const file = fileOf(req);
     const v = jsonBody(req);
     if (v === undefined) throw new HttpError(400, 'invalid_settings', 'the body must be the setting\'s value as JSON');

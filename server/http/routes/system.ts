@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { jsonBody, rawBody } from './user-dir.ts';
+import { jsonBody } from './user-dir.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -76,7 +76,7 @@ export function systemRoutes(ctx: AppContext): Router {
   // Here it is accepted and does nothing: the node worker has no message to drop its output
   // cache or models (server/engine/worker-protocol.ts: only run and interrupt), and the cache is
   // bounded by size (cacheBytes) anyway. A restarted server starts with an empty worker.
-  r.post('/free', rawBody(64 * 1024), (req, res) => {
+  r.post('/free', (req, res) => {
     const b = jsonBody(req) ?? {};
     if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new HttpError(400, 'invalid_request', 'the body must be a JSON object {unload_models?, free_memory?}');
     const o = b as Record<string, unknown>;

@@ -39,31 +39,14 @@ export function userRoot(storage: Storage, user: string): string {
   return realpathSync(dir);
 }
 
-/**
- * Reads the body whatever content type it came with: these routes' own raw parser leaves a
- * Buffer; a global JSON parser that ran first leaves the parsed value (or a string).
- */
+/** A userdata file's bytes: its routes are left out of the JSON parser and read raw (rawBody). */
 export function bodyBytes(req: Request): Buffer {
-  const b: unknown = req.body;
-  if (Buffer.isBuffer(b)) return b;
-  if (b === undefined) return Buffer.alloc(0);
-  // Already parsed as JSON upstream (a string here is a parsed JSON string): the original bytes
-  // are gone, so the value is stored re-serialised.
-  return Buffer.from(JSON.stringify(b), 'utf8');
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 }
 
-/** The body as a JSON value; `undefined` when there is none. Bad JSON → 400. */
+/** The body as a JSON value: the server's JSON parser (json-body.ts) read it whatever its Content-Type. */
 export function jsonBody(req: Request): unknown {
-  const b: unknown = req.body;
-  // Anything but a Buffer was parsed upstream (a JSON body parser); take it as it is.
-  if (!Buffer.isBuffer(b)) return b;
-  const text = b.toString('utf8').replace(/^\uFEFF/, '');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new HttpError(400, 'invalid_json', `the body is not valid JSON: ${(e as Error).message}`);
-  }
+  return req.body as unknown;
 }
 
 /** Raw bytes of any content type (clients send userdata as text/plain, octet-stream or JSON). */

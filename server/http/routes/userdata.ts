@@ -84,7 +84,7 @@ export function userdataRoutes(ctx: AppContext): Router {
     res.json({ storage: 'server', migrated: true });
   });
 
-  r.post('/users', raw, async (req, res) => {
+  r.post('/users', async (req, res) => {
     const b = jsonBody(req);
     const username = typeof b === 'object' && b !== null ? (b as Record<string, unknown>).username : undefined;
     if (typeof username !== 'string' || username.trim() === '') throw new HttpError(400, 'invalid_request', 'username not provided');
