@@ -3,7 +3,7 @@
 // ascending timesteps, step t moves the latent from level t − T//n to t using the UNet at t.
 import { defineNode, renameInput } from './define.ts';
 import { overridesForShifts } from './lib/shift-overrides.ts';
-import { encodeImage, invertLatents, MAX_STEPS, previewPng, wantsPreview } from '../server/diffusion/index.ts';
+import { encodeImage, invertLatents, MAX_STEPS, previewAt } from '../server/diffusion/index.ts';
 
 const NODE = 'DDIMInvert';
 
@@ -39,7 +39,7 @@ export default defineNode({
         signal: ctx.signal,
         overrides,
         onStep: async ({ step, total, x0 }) => {
-          const preview = ctx.previews && wantsPreview(step, total) ? await previewPng(i.model, x0) : undefined;
+          const preview = ctx.previews ? await previewAt(i.model, step, total, x0) : undefined;
           ctx.progress(step, total, preview ? { preview } : undefined);
         },
       });

@@ -5,7 +5,7 @@
 // seed gives the same latent bytes on every run and machine.
 import { defineNode, renameInput } from './define.ts';
 import { overridesForShifts } from './lib/shift-overrides.ts';
-import { decodeLatent, MAX_STEPS, previewPng, sampleLatents, wantsPreview } from '../server/diffusion/index.ts';
+import { decodeLatent, MAX_STEPS, previewAt, sampleLatents } from '../server/diffusion/index.ts';
 
 const NODE = 'Sample';
 const RENAME = { guidance: 'guidance_scale', batch: 'batch_size' };
@@ -17,7 +17,7 @@ export default defineNode({
   description:
     'Generates images with DDIM: prompt, negative prompt, classifier-free guidance and η (0 = deterministic). ' +
     'Starts from the optional latent (e.g. from DDIM Invert or Slerp Noise); otherwise from seeded Gaussian noise ' +
-    '(Philox4x32-10 over the whole batch tensor: the same seed gives the same image on every machine). Shows a preview every few steps.',
+    '(Philox4x32-10 over the whole batch tensor: the same seed gives the same image on every machine). Shows a live preview: the decoder\'s image every few steps, or, where decoding is costly (SD at 512²), a fitted latent→RGB estimate every step.',
   inputs: {
     model: { type: 'MODEL' },
     shifts: { type: 'SHIFTS', optional: true, tooltip: 'Spectral shifts to apply (from Spectral Shift Train, Load Shifts or Combine Shifts).' },
@@ -55,7 +55,7 @@ export default defineNode({
         signal: ctx.signal,
         overrides,
         onStep: async ({ step, total, x0 }) => {
-          const preview = ctx.previews && wantsPreview(step, total) ? await previewPng(i.model, x0) : undefined;
+          const preview = ctx.previews ? await previewAt(i.model, step, total, x0) : undefined;
           ctx.progress(step, total, preview ? { preview } : undefined);
         },
       });

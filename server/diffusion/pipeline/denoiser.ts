@@ -1,10 +1,12 @@
 // The noise prediction of one step: UNet on the latents (doubled for classifier-free
 // guidance: [uncond×n, cond×n], diffusers' order), then ε = ε_u + s·(ε_c − ε_u). Text
 // embeddings and the session are prepared once per loop; a step allocates only its tensors.
+// Rows go to the UNet in chunks (chunks.ts): SD at 512² one row per call.
 import type { ort } from '../../onnx/index.ts';
-import type { LoadedModel, PartRunner } from '../model/index.ts';
+import type { FloatTensor, LoadedModel, PartRunner } from '../model/index.ts';
 import { guidanceFromDoubledBatch } from '../guidance.ts';
 import { InputError } from '../../core/index.ts';
+import { rowsPerCall } from './chunks.ts';
 import { partRunner, type PartOverride } from './overrides.ts';
 import { encodeText, gatherRows } from './text.ts';
 
@@ -20,9 +22,11 @@ export interface DenoiserOptions {
 }
 
 export class Denoiser {
+  private readonly embedChunks = new Map<string, ort.Tensor>();
+
   private constructor(
     readonly unet: PartRunner,
-    private readonly embeds: ort.Tensor,
+    private readonly embeds: FloatTensor,
     readonly batch: number,
     readonly guidance: number,
     readonly cfg: boolean,
@@ -33,10 +37,8 @@ export class Denoiser {
     const cfg = o.guidance !== 1;
     const text = await encodeText(model, cfg ? [o.negativePrompt ?? '', o.prompt] : [o.prompt], o.overrides);
     const order = cfg ? [...Array(o.batch).fill(0), ...Array(o.batch).fill(1)] : Array(o.batch).fill(0);
-    const rows = gatherRows(text, order);
     const unet = await partRunner(model, 'unet', o.overrides);
-    const embeds = unet.floatTensor(unet.inputNames[2], rows.data, rows.dims);
-    return new Denoiser(unet, embeds, o.batch, o.guidance, cfg, o.sizeInput ?? 'width');
+    return new Denoiser(unet, gatherRows(text, order), o.batch, o.guidance, cfg, o.sizeInput ?? 'width');
   }
 
   /** Guided ε for latents [n, C, h, w] at timestep t. */
@@ -49,20 +51,37 @@ export class Denoiser {
       x.set(latents, 0);
       x.set(latents, latents.length);
     }
-    let out;
-    try {
-      out = await this.unet.run({
-        [sampleName]: this.unet.floatTensor(sampleName, x, [rows, shape[1], shape[2], shape[3]]),
-        [tName]: this.unet.timestepTensor(tName, t, rows),
-        [textName]: this.embeds,
-      });
-    } catch (e) {
-      throw new InputError(this.sizeInput, `the model cannot denoise a ${shape[2]}×${shape[3]} latent: ${firstLine((e as Error).message)}`);
+    const per = latents.length / this.batch;
+    const chunk = rowsPerCall(shape[2], shape[3]);
+    const eps = new Float32Array(rows * per);
+    for (let r0 = 0; r0 < rows; r0 += chunk) {
+      const n = Math.min(chunk, rows - r0);
+      let out;
+      try {
+        out = await this.unet.run({
+          [sampleName]: this.unet.floatTensor(sampleName, x.subarray(r0 * per, (r0 + n) * per), [n, shape[1], shape[2], shape[3]]),
+          [tName]: this.unet.timestepTensor(tName, t, n),
+          [textName]: this.embedRows(textName, r0, n),
+        });
+      } catch (e) {
+        throw new InputError(this.sizeInput, `the model cannot denoise a ${shape[2]}×${shape[3]} latent: ${firstLine((e as Error).message)}`);
+      }
+      if (out.data.length !== n * per) throw new Error(`unet: output has ${out.data.length} values, expected ${n * per}`);
+      eps.set(out.data, r0 * per);
     }
-    if (out.data.length !== rows * latents.length / this.batch) {
-      throw new Error(`unet: output has ${out.data.length} values, expected ${(rows * latents.length) / this.batch}`);
+    return this.cfg ? guidanceFromDoubledBatch(eps, { scale: this.guidance }) : eps;
+  }
+
+  /** Text rows [r0, r0 + n) as the UNet's input (the same few chunks every step, so kept). */
+  private embedRows(name: string, r0: number, n: number): ort.Tensor {
+    const key = `${r0}:${n}`;
+    let t = this.embedChunks.get(key);
+    if (!t) {
+      const [, L, D] = this.embeds.dims;
+      t = this.unet.floatTensor(name, this.embeds.data.subarray(r0 * L * D, (r0 + n) * L * D), [n, L, D]);
+      this.embedChunks.set(key, t);
     }
-    return this.cfg ? guidanceFromDoubledBatch(out.data, { scale: this.guidance }) : out.data;
+    return t;
   }
 }
 

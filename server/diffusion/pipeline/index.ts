@@ -7,6 +7,6 @@ export { sampleLatents, type SampleOptions, type LoopOptions, type StepInfo } fr
 export { invertLatents, type InvertOptions } from './invert.ts';
 export { encodeImage, decodeLatent, type EncodeOptions } from './vae.ts';
 export { randomLatent } from './noise.ts';
-export { previewPng, previewEvery, wantsPreview } from './preview.ts';
+export { previewAt, previewPng, previewEvery, previewMethod, wantsPreview, latentToRgb, fitLatentToRgb, linearPreviewPng, type LatentToRgb, type PreviewMethod } from './preview.ts';
 export { checkSide, latentShapeFor, MAX_SIDE } from './size.ts';
 export { checkPrompt, checkSteps, MAX_STEPS } from './checks.ts';

@@ -1,0 +1,97 @@
+// `npm run bench -- sd15`: SD 1.5's architecture at full size (860 M UNet, 123 M text encoder,
+// KL VAE; random weights, torch-exported at opset 14 in optimum's layout) through the nodes
+// users wire, on this machine: load time, SVD Decompose time and cache size, Sample s/step and
+// peak RSS at 512² with guidance, training s/step and peak RSS (512², 1 instance + 1 prior item,
+// UNet + text encoder shifts), with the memory targets marked.
+//
+// The model is generated on first use by research/fixtures/sd15/generate.py (Debian's
+// python3-torch and python3-onnx; ~11 min, 4.3 GB) into tmp/bench/sd15-full and kept. Each stage
+// runs in its own process (bench/sd15/stage.ts) so its peak RSS is its own; a stage is stopped
+// when its RSS passes SD15_BENCH_CAP_GIB (default 20) and reported as such, to keep the machine up.
+// Options (environment): SD15_STAGES=load,svd,sample,train  SD15_SAMPLE_STEPS=3  SD15_TRAIN_STEPS=2
+// SD15_TRAIN_LAYERS=all|attention  SD15_SIZE=512.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WORK = join(ROOT, 'tmp', 'bench');
+const MODEL = join(WORK, 'sd15-full');
+const MODELS = join(WORK, 'sd15-models');
+const DATA = join(WORK, 'sd15-data');
+const CAP_GIB = Number(process.env.SD15_BENCH_CAP_GIB ?? 20);
+const TARGETS: Record<string, number> = { sample: 6, train: 14 };
+
+type Figures = Record<string, unknown>;
+
+function ensureModel(): boolean {
+  if (existsSync(join(MODEL, 'model_index.json'))) return true;
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch, onnx'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    console.log('sd15: the full-size model is generated with PyTorch: apt-get install python3-torch python3-onnx, then run again');
+    return false;
+  }
+  console.log(`sd15: generating the full-size model into ${MODEL} (about 11 minutes, once)`);
+  mkdirSync(WORK, { recursive: true });
+  const r = spawnSync('/usr/bin/python3', [join(ROOT, 'research/fixtures/sd15/generate.py'), '--size', 'full', '--opset', '14', '--out', MODEL], { stdio: 'inherit' });
+  return r.status === 0;
+}
+
+/** Runs one stage in a child, polling its RSS; kills it above the cap. */
+function stage(name: string, opts: Figures): Promise<Figures> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/sd15/stage.ts'), name, MODELS, DATA, JSON.stringify(opts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let capped = false;
+    let watched = 0;
+    child.stdout.on('data', (d) => (out += d));
+    const timer = setInterval(() => {
+      try {
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+        watched = Math.max(watched, kb / 2 ** 20);
+        if (kb / 2 ** 20 > CAP_GIB) { capped = true; child.kill('SIGKILL'); }
+      } catch { /* exited */ }
+    }, 250);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      if (capped) resolve({ stage: name, stopped: `RSS passed ${CAP_GIB} GiB` , peak_rss_gib: `> ${CAP_GIB}` });
+      else if (code !== 0 || !line.startsWith('{')) resolve({ stage: name, failed: `exit ${code}`, watched_rss_gib: +watched.toFixed(2) });
+      else resolve(JSON.parse(line) as Figures);
+    });
+  });
+}
+
+function dirBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? dirBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size;
+  return n;
+}
+
+const mark = (name: string, f: Figures) => {
+  const target = TARGETS[name];
+  const peak = f.peak_rss_gib;
+  if (target === undefined) return '';
+  return typeof peak === 'number' && peak <= target ? `  (target ≤ ${target} GiB: met)` : `  (target ≤ ${target} GiB: NOT met)`;
+};
+
+export async function run(): Promise<void> {
+  if (!ensureModel()) return;
+  mkdirSync(MODELS, { recursive: true });
+  if (!existsSync(join(MODELS, 'sd15-full'))) symlinkSync(MODEL, join(MODELS, 'sd15-full'), 'dir');
+  const stages = (process.env.SD15_STAGES ?? 'load,svd,sample,train').split(',');
+  const size = Number(process.env.SD15_SIZE ?? 512);
+  for (const name of stages) {
+    // SVD Decompose is timed cold; training reads the factors it cached.
+    if (name === 'svd') rmSync(join(DATA, 'cache', 'svd'), { recursive: true, force: true });
+    const opts: Figures = name === 'sample' ? { size, steps: Number(process.env.SD15_SAMPLE_STEPS ?? 3) }
+      : name === 'train' ? { size, steps: Number(process.env.SD15_TRAIN_STEPS ?? 2), layers: process.env.SD15_TRAIN_LAYERS ?? 'all' } : {};
+    const f = await stage(name, opts);
+    if (name === 'svd') f.svd_cache_gb = +(dirBytes(join(DATA, 'cache', 'svd')) / 1e9).toFixed(2);
+    console.log(`${name}: ${JSON.stringify(f)}${mark(name, f)}`);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();
