@@ -1,4 +1,5 @@
 // Tensor data helpers: ONNX element types <-> typed arrays, and TensorProto construction.
+import { float32ToHalf, fromBfloat16Bits, fromHalfBits } from './float16.ts';
 import { DataType, type TensorProto } from './proto.ts';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
@@ -48,7 +49,8 @@ export function toTyped(data: readonly number[], dt: DType): TypedArray {
     case 'int32': return Int32Array.from(data);
     case 'int8': return Int8Array.from(data);
     case 'uint8': case 'bool': return Uint8Array.from(data);
-    case 'float16': throw new Error('float16 from numbers is not supported; pass a Uint16Array');
+    // Half bit patterns, rounded to nearest (what ORT takes for float16).
+    case 'float16': return float32ToHalf(data);
   }
 }
 
@@ -82,8 +84,11 @@ export function tensorToArray(t: TensorProto): TypedArray {
   throw new Error(`tensor ${t.name}: unsupported data type ${dt}`);
 }
 
-/** Tensor values as plain numbers (int64 converted), for small shape/index tensors. */
+/** Tensor values as plain numbers (int64 converted, half and bfloat16 decoded), for small shape/index tensors and constants. */
 export function tensorToNumbers(t: TensorProto): number[] {
   const a = tensorToArray(t);
+  // tensorToArray gives 16-bit floats as their bit patterns.
+  if (t.dataType === DataType.FLOAT16) return Array.from(a as Uint16Array, fromHalfBits);
+  if (t.dataType === DataType.BFLOAT16) return Array.from(a as Uint16Array, fromBfloat16Bits);
   return Array.from(a as ArrayLike<number | bigint>, (v) => Number(v));
 }

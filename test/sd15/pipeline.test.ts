@@ -1,5 +1,6 @@
 // Load Model, Sample and DDIM Invert → Slerp Noise → Sample on SD 1.5's architecture as
-// optimum exports it (tiny widths, random weights): opsets 14, 17, 18 and --fp16.
+// optimum exports it (tiny widths, random weights): opsets 14, 17, 18 and --fp16, and optimum's
+// current layout (scalar timestep, latent_parameters); VAE encoding to the distribution's mean.
 import { afterAll, describe, expect, it } from 'vitest';
 import LoadModel from '../../nodes/load-model.ts';
 import Sample from '../../nodes/sample.ts';
@@ -8,7 +9,8 @@ import SlerpNoise from '../../nodes/slerp-noise.ts';
 import type { ImageBatch } from '../../nodes/define.ts';
 import { testImage } from '../../server/diffusion/pipeline/model.testing.ts';
 import type { Latent, LoadedModel } from '../../server/diffusion/index.ts';
-import { addOptimumCurrent, fixtureStorage, nodeContext, VARIANTS } from './sd15.testing.ts';
+import { encodeImage } from '../../server/diffusion/pipeline/index.ts';
+import { addOptimumCurrent, fixtureStorage, nodeContext, reference, relMaxError, VARIANTS } from './sd15.testing.ts';
 
 const { storage, cleanup } = fixtureStorage();
 afterAll(cleanup);
@@ -78,13 +80,57 @@ describe.each(VARIANTS)('SD 1.5 architecture, %s', (variant) => {
   });
 });
 
-describe("optimum's current export layout (known gap)", () => {
-  it('Load Model refuses its rank-0 float timestep, naming the part and the input', async () => {
-    // optimum after its diffusion refactor exports `timestep` as a float scalar (no axes) and the
-    // VAE encoder's latent_parameters; the studio checks for a timestep of rank 1.
-    const name = addOptimumCurrent(storage);
-    await expect(LoadModel.run({ model_name: name, device: 'cpu' }, nodeContext(storage))).rejects.toThrow(
-      /^input "model_name": "optimum-current" is not a usable model: unet: input timestep has rank 0, expected 1$/,
-    );
+describe("optimum's current export layout: a float scalar timestep and latent_parameters", () => {
+  const name = addOptimumCurrent(storage);
+
+  it('Load Model takes the rank-0 timestep and the [mean, logvar] encoder output', async () => {
+    const model = await load(name);
+    const timestep = model.io.unet.inputs.find((v) => v.name === 'timestep')!;
+    expect(timestep.elemType).toBe(1);
+    expect(timestep.dims).toEqual([]);
+    expect(model.io.vae_encoder.outputNames).toEqual(['latent_parameters']);
+    expect(model.latentChannels).toBe(4);
+    const unet = await model.runner('unet');
+    expect(unet.timestepScalar('timestep')).toBe(true);
+    expect(unet.timestepTensor('timestep', 801, 2).dims).toEqual([]);
+  });
+
+  it('Sample: 64×64, 3 steps, guidance 2, batch 2 (one scalar timestep for the doubled batch)', async () => {
+    const model = await load(name);
+    const out = await Sample.run({ model, prompt: 'a photo of a sks dog', negative_prompt: 'blurry', steps: 3, guidance_scale: 2, eta: 0, seed: 1, width: 64, height: 64, batch_size: 2, latent: undefined, shifts: undefined, shift_scale: 1 }, nodeContext(storage));
+    const [images, latent] = out.outputs as [ImageBatch, Latent];
+    expect(images.shape).toEqual([2, 64, 64, 3]);
+    expect(latent.shape).toEqual([2, 4, 8, 8]);
+    expect(finite(images.data) && finite(latent.samples)).toBe(true);
+    expect(Math.max(...images.data) - Math.min(...images.data)).toBeGreaterThan(0.01);
+  });
+
+  it('DDIM Invert encodes to the mean half of latent_parameters, as the classic export now does', async () => {
+    const [current, classic] = await Promise.all([load(name), load('opset14')]);
+    const ctx = nodeContext(storage);
+    const invert = async (model: LoadedModel) => (await DDIMInvert.run({ model, image: testImage(64, 64), prompt: 'a red circle', negative_prompt: '', steps: 3, guidance_scale: 1, shifts: undefined, shift_scale: 1 }, ctx)).outputs[0] as Latent;
+    const zT = await invert(current);
+    expect(zT.shape).toEqual([1, 4, 8, 8]);
+    expect(finite(zT.samples)).toBe(true);
+    // Same weights (seed 0) as opset14: its encoder's mean and the current UNet's scalar timestep
+    // give the classic export's inversion.
+    expect(relMaxError(zT.samples, (await invert(classic)).samples)).toBeLessThan(1e-5);
+  });
+});
+
+describe('VAE encoding is deterministic: the latent distribution’s mean', () => {
+  it('opset14 (its encoder draws mean + exp(logvar/2)·ε): two encodes are bit-identical and equal the float64 reference’s mean', async () => {
+    const model = await load('opset14');
+    const { sample, latent_parameters } = reference().vae_encoder;
+    const [, , H, W] = sample.dims;
+    // NCHW in [-1, 1] → an NHWC image in [0, 1], as encodeImage takes it.
+    const data = new Float32Array(H * W * 3);
+    for (let c = 0; c < 3; c++) for (let p = 0; p < H * W; p++) data[p * 3 + c] = (sample.data[c * H * W + p] + 1) / 2;
+    const image: ImageBatch = { data, shape: [1, H, W, 3] };
+    const [a, b] = [await encodeImage(model, image), await encodeImage(model, image)];
+    expect(Buffer.from(a.samples.buffer).equals(Buffer.from(b.samples.buffer))).toBe(true);
+    const mean = latent_parameters.data.slice(0, a.samples.length);
+    // The forward tests' float32 bound (encodeImage scales by the VAE's scaling factor).
+    expect(relMaxError(a.samples.map((v) => v / model.vaeScalingFactor), mean)).toBeLessThan(1e-5);
   });
 });

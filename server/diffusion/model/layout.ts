@@ -10,30 +10,32 @@ export const PARTS: readonly PartName[] = ['unet', 'text_encoder', 'vae_encoder'
 export interface IoSpec {
   /** Accepted names, first is canonical (exporters differ: optimum's newer VAE encoder emits latent_parameters). */
   names: readonly string[];
-  rank: number;
+  /** Accepted ranks, first is canonical. */
+  ranks: readonly number[];
 }
 
 /** Inputs/outputs each part must expose; extra optional ones are ignored. */
 export const PART_IO: Record<PartName, { inputs: IoSpec[]; outputs: IoSpec[] }> = {
   unet: {
     inputs: [
-      { names: ['sample'], rank: 4 },
-      { names: ['timestep'], rank: 1 },
-      { names: ['encoder_hidden_states'], rank: 3 },
+      { names: ['sample'], ranks: [4] },
+      // One timestep per item (optimum 1.x), or one scalar for the whole batch (optimum's current export).
+      { names: ['timestep'], ranks: [1, 0] },
+      { names: ['encoder_hidden_states'], ranks: [3] },
     ],
-    outputs: [{ names: ['out_sample'], rank: 4 }],
+    outputs: [{ names: ['out_sample'], ranks: [4] }],
   },
   text_encoder: {
-    inputs: [{ names: ['input_ids'], rank: 2 }],
-    outputs: [{ names: ['last_hidden_state'], rank: 3 }],
+    inputs: [{ names: ['input_ids'], ranks: [2] }],
+    outputs: [{ names: ['last_hidden_state'], ranks: [3] }],
   },
   vae_encoder: {
-    inputs: [{ names: ['sample'], rank: 4 }],
-    outputs: [{ names: ['latent_sample', 'latent_parameters'], rank: 4 }],
+    inputs: [{ names: ['sample'], ranks: [4] }],
+    outputs: [{ names: ['latent_sample', 'latent_parameters'], ranks: [4] }],
   },
   vae_decoder: {
-    inputs: [{ names: ['latent_sample'], rank: 4 }],
-    outputs: [{ names: ['sample'], rank: 4 }],
+    inputs: [{ names: ['latent_sample'], ranks: [4] }],
+    outputs: [{ names: ['sample'], ranks: [4] }],
   },
 };
 
@@ -110,7 +112,9 @@ export function checkPartIo(part: PartName, inputs: ValueInfo[], outputs: ValueI
     want.map((spec) => {
       const found = have.find((v) => spec.names.includes(v.name));
       if (!found) throw new ModelLayoutError(`${part}: no ${kind} named ${spec.names.join(' or ')} (has ${have.map((v) => v.name).join(', ') || 'none'})`);
-      if (found.rank !== undefined && found.rank !== spec.rank) throw new ModelLayoutError(`${part}: ${kind} ${found.name} has rank ${found.rank}, expected ${spec.rank}`);
+      if (found.rank !== undefined && !spec.ranks.includes(found.rank)) {
+        throw new ModelLayoutError(`${part}: ${kind} ${found.name} has rank ${found.rank}, expected ${spec.ranks.join(' or ')}`);
+      }
       return found.name;
     });
   return { inputs: pick('input', inputs, PART_IO[part].inputs), outputs: pick('output', outputs, PART_IO[part].outputs) };

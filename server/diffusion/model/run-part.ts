@@ -1,7 +1,8 @@
 // Runs one model part with float32 / int32 data whatever the part's declared types: fp16
 // models get their float inputs cast to half and their outputs back to float32, the UNet's
 // timestep goes in as float32, float16 or int64 (read from the session's input metadata, as
-// diffusers' OnnxStableDiffusionPipeline does), token ids as int32 or int64.
+// diffusers' OnnxStableDiffusionPipeline does), one per item or a scalar (optimum's current
+// export), token ids as int32 or int64.
 import { ort, type Session } from '../../onnx/index.ts';
 import { float32ToHalf, halfToFloat32 } from '../../onnx/float16.ts';
 import type { PartName } from './layout.ts';
@@ -13,15 +14,17 @@ export interface FloatTensor {
 
 type TensorType = ort.Tensor.Type;
 
-/** Timesteps as a 1-D tensor of the given ORT element type; undefined for a type a timestep cannot take. */
-export function timestepsOfType(type: string, ts: readonly number[]): ort.Tensor | undefined {
-  const n = ts.length;
+/**
+ * Timesteps as a tensor of the given ORT element type, shaped `dims` (default 1-D, one per value;
+ * `[]` for a scalar timestep); undefined for a type a timestep cannot take.
+ */
+export function timestepsOfType(type: string, ts: readonly number[], dims: readonly number[] = [ts.length]): ort.Tensor | undefined {
   switch (type) {
-    case 'float32': return new ort.Tensor('float32', Float32Array.from(ts), [n]);
-    case 'float16': return new ort.Tensor('float16', float32ToHalf(Float32Array.from(ts)), [n]);
-    case 'float64': return new ort.Tensor('float64', Float64Array.from(ts), [n]);
-    case 'int64': return new ort.Tensor('int64', BigInt64Array.from(ts, (t) => BigInt(t)), [n]);
-    case 'int32': return new ort.Tensor('int32', Int32Array.from(ts), [n]);
+    case 'float32': return new ort.Tensor('float32', Float32Array.from(ts), dims);
+    case 'float16': return new ort.Tensor('float16', float32ToHalf(Float32Array.from(ts)), dims);
+    case 'float64': return new ort.Tensor('float64', Float64Array.from(ts), dims);
+    case 'int64': return new ort.Tensor('int64', BigInt64Array.from(ts, (t) => BigInt(t)), dims);
+    case 'int32': return new ort.Tensor('int32', Int32Array.from(ts), dims);
     default: return undefined;
   }
 }
@@ -66,24 +69,35 @@ export class PartRunner {
   }
 
   /**
-   * The UNet timestep, one value repeated `count` times (once when the graph fixes the axis to 1,
-   * as some exports do: it broadcasts), in whatever type the model declares.
+   * The UNet timestep, one value repeated `count` times (once when the graph takes one value, as
+   * a scalar or on an axis fixed to 1: it broadcasts), in whatever type the model declares.
    */
   timestepTensor(name: string, t: number, batch: number): ort.Tensor {
     const count = this.timestepPerItem(name) ? batch : 1;
     return this.timestepsTensor(name, new Array<number>(count).fill(t));
   }
 
-  /** Whether the timestep input takes one value per item (some exports fix its axis to 1). */
-  timestepPerItem(name: string): boolean {
-    return this.shapes.get(name)?.[0] !== 1;
+  /** Whether the timestep input is a scalar (rank 0: optimum's current export). */
+  timestepScalar(name: string): boolean {
+    return this.shapes.get(name)?.length === 0;
   }
 
-  /** One UNet timestep per item (training batches draw them independently). */
+  /** Whether the timestep input takes one value per item (not a scalar, and not an axis fixed to 1). */
+  timestepPerItem(name: string): boolean {
+    const shape = this.shapes.get(name);
+    return !shape || (shape.length > 0 && shape[0] !== 1);
+  }
+
+  /**
+   * One UNet timestep per item (training batches draw them independently); a model that takes
+   * one value gets it when every item has the same timestep.
+   */
   timestepsTensor(name: string, ts: readonly number[]): ort.Tensor {
     const type = this.inputType(name);
-    if (ts.length > 1 && !this.timestepPerItem(name)) throw new Error(`${this.part}: timestep input ${name} takes one value, not one per item`);
-    const t = timestepsOfType(type, ts);
+    const one = !this.timestepPerItem(name);
+    if (one && ts.some((t) => t !== ts[0])) throw new Error(`${this.part}: timestep input ${name} takes one value for the batch, not one per item`);
+    const values = one ? ts.slice(0, 1) : ts;
+    const t = timestepsOfType(type, values, this.timestepScalar(name) ? [] : [values.length]);
     if (!t) throw new Error(`${this.part}: timestep input ${name} has unsupported type ${type}`);
     return t;
   }

@@ -21,8 +21,8 @@ export class BaseTargets {
     this.unet ??= this.model.runner('unet');
     const u = await this.unet;
     const [sn, tn, en] = u.inputNames;
-    // One batched run, or one per item where the export fixes the timestep to a single value.
-    const groups = u.timestepPerItem(tn) ? [idx] : idx.map((i) => [i]);
+    // One batched run, or where the export takes a single timestep, one per distinct timestep.
+    const groups = u.timestepPerItem(tn) ? [idx] : groupBy(idx, (i) => ts[i]);
     for (const g of groups) {
       const x = new Float32Array(g.length * per);
       g.forEach((i, j) => x.set(noisy.subarray(i * per, (i + 1) * per), j * per));
@@ -35,4 +35,16 @@ export class BaseTargets {
       g.forEach((i, j) => target.set(out.data.subarray(j * per, (j + 1) * per), i * per));
     }
   }
+}
+
+/** `idx` split into groups of equal key, in first-seen order. */
+function groupBy(idx: readonly number[], key: (i: number) => number): number[][] {
+  const groups = new Map<number, number[]>();
+  for (const i of idx) {
+    const k = key(i);
+    const g = groups.get(k);
+    if (g) g.push(i);
+    else groups.set(k, [i]);
+  }
+  return [...groups.values()];
 }

@@ -1,6 +1,7 @@
 // The feeds of one training step. Each step draws its batch from its own Philox stream (seed,
 // stream = step + 1), so a run resumed from a checkpoint at step k draws exactly what the
-// uninterrupted run drew. The batch's images are VAE-encoded and noised at random timesteps;
+// uninterrupted run drew. The batch's images are VAE-encoded and noised at random timesteps
+// (one per item, or one for the batch where the UNet takes a scalar timestep);
 // the target is what the model's prediction type regresses onto (ε, v or x₀), or for prior
 // items under base_prediction the base model's own prediction. With them go the per-item
 // loss weights, the text, the current values of the trained inputs and the unmix masks.
@@ -55,16 +56,21 @@ export class StepFeeds {
     const latents = await encodeImage(model, stackImages(items.map((i) => i.image)));
     const noise = rng.normal(latents.samples.length);
     const T = model.config.scheduler.numTrainTimesteps;
-    const ts = items.map(() => rng.int(T));
+    const g = this.graph;
+    // One timestep per item; a UNet that takes one timestep (a scalar, as optimum's current
+    // export declares it) gets one draw for the whole batch.
+    const perItem = g.timestep.dims.length === 1 && g.timestep.dims[0] === N;
+    const shared = perItem ? 0 : rng.int(T);
+    const ts = items.map(() => (perItem ? rng.int(T) : shared));
     const sched = model.scheduler();
     const noisy = sched.addNoise(latents.samples, noise, ts);
     const pred = model.config.scheduler.predictionType;
     const target = pred === 'epsilon' ? noise : pred === 'v_prediction' ? sched.getVelocity(latents.samples, noise, ts) : latents.samples;
     if (this.baseTargets) await this.baseTargets.fill(items, noisy, latents.shape, ts, target);
-    const g = this.graph;
+    const tsValues = perItem ? ts : ts.slice(0, 1);
     const feeds: Record<string, ort.Tensor> = {
       [g.sample]: new ort.Tensor('float32', noisy, latents.shape),
-      [g.timestep.name]: timestepsOfType(dtypeOf(g.timestep.elemType), ts) ?? new ort.Tensor('float32', Float32Array.from(ts), [N]),
+      [g.timestep.name]: timestepsOfType(dtypeOf(g.timestep.elemType), tsValues, g.timestep.dims) ?? new ort.Tensor('float32', Float32Array.from(tsValues), g.timestep.dims),
       [TARGET]: new ort.Tensor('float32', target, latents.shape),
       [WEIGHTS]: new ort.Tensor('float32', Float32Array.from(items.map((i) => i.weight)), [N]),
       [g.text.name]: await textFeed(model, g.text, this.baseText, items.map((i) => i.prompt)),

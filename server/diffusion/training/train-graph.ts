@@ -11,6 +11,7 @@
 import { attentionFor, differentiate, GraphBuilder, loadModel, type DifferentiateOptions, makeValueInfo, MAX_RAISED_OPSET, modelOpset, probeShapes, raiseOpset, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
 import { addSpectralShifts, type SvdValue } from '../../spectral/index.ts';
 import type { LoadedModel, PartName } from '../model/index.ts';
+import { liftToFloat32 } from './float32-graph.ts';
 import type { TrainSettings } from './types.ts';
 
 export const LOSS = 'train/loss';
@@ -83,13 +84,24 @@ export interface TrainGraph {
   trainInputs: string[];
   /** Names and element types of the data inputs. */
   sample: string;
-  timestep: { name: string; elemType: number };
+  /** dims: [N] (one timestep per item), or [] / [1] where the UNet takes one for the batch. */
+  timestep: { name: string; elemType: number; dims: number[] };
   text: { name: string; elemType: number; dims: number[] };
   attention: AttentionMap[];
   shapes: ShapeMap;
 }
 
 const elemTypeOf = (m: ModelProto, name: string): number => (m.graph?.input ?? []).find((v) => v.name === name)?.type?.tensorType?.elemType ?? 1;
+
+/**
+ * The timestep input's shape for a batch of N: [N], or one value for the whole batch where the
+ * UNet declares a scalar (optimum's current export: []) or an axis fixed to 1 ([1]).
+ */
+function timestepDims(m: ModelProto, name: string, batch: number): number[] {
+  const dims = (m.graph?.input ?? []).find((v) => v.name === name)?.type?.tensorType?.shape?.dim;
+  if (dims?.length === 0) return [];
+  return dims?.length === 1 && Number(dims[0].dimValue) === 1 ? [1] : [batch];
+}
 
 /** Text encoder nodes renamed into the UNet's graph (prefix `te/`), its output feeding encoder_hidden_states. */
 function chain(unet: ModelProto, unetText: string, te: ModelProto, teInput: string, teOutput: string): ModelProto {
@@ -114,10 +126,13 @@ export function crossAttentionProbs(m: ModelProto): string[] {
   return (m.graph?.node ?? []).filter((n) => n.opType === 'Softmax' && /attn2/.test(n.name ?? '') && !(n.name ?? '').startsWith('te/')).map((n) => n.output![0]);
 }
 
-/** A part of a loaded model, read for a training graph (weights loaded lazily). */
+/**
+ * A part of a loaded model, read for a training graph (weights loaded lazily), in float32: a
+ * half-precision export is lifted (float32-graph.ts says why training does not run in half).
+ */
 export function partGraph(model: LoadedModel, part: PartName): PartGraph {
   const io = model.io[part];
-  return { model: loadModel(model.layout.parts[part], { externalData: 'lazy' }), inputs: io.inputNames, output: io.outputNames[0] };
+  return { model: liftToFloat32(loadModel(model.layout.parts[part], { externalData: 'lazy' })), inputs: io.inputNames, output: io.outputNames[0] };
 }
 
 /** The shared options of a run's training graph: the model's UNet at the batch and resolution of the settings. */
@@ -165,9 +180,10 @@ export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Pr
   // opset when higher); the loss nodes follow the graph's opset.
   let model = raiseOpset(g.model, MAX_RAISED_OPSET);
   const [C, h, w] = o.latent;
+  const tsDims = timestepDims(o.unet.model, timestep, o.batch);
   const inputShapes: Record<string, readonly number[]> = {
     [sample]: [o.batch, C, h, w],
-    [timestep]: [o.batch],
+    [timestep]: tsDims,
     [text.name]: text.dims,
   };
   for (const [key, input] of g.deltaInputs) inputShapes[input] = g.inputDims(key);
@@ -194,7 +210,7 @@ export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Pr
     deltaInputs: g.deltaInputs,
     trainInputs: g.trainInputs,
     sample,
-    timestep: { name: timestep, elemType: elemTypeOf(o.unet.model, timestep) },
+    timestep: { name: timestep, elemType: elemTypeOf(o.unet.model, timestep), dims: tsDims },
     text,
     attention,
     shapes,

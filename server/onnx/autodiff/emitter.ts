@@ -2,7 +2,7 @@
 import { GraphBuilder, type Attrs } from '../builder.ts';
 import { DataType } from '../proto.ts';
 import type { ShapeMap } from '../shapes.ts';
-import { dtypeOf, numel } from '../tensor.ts';
+import { dtypeOf, numel, toTyped } from '../tensor.ts';
 
 export class Emitter {
   readonly b: GraphBuilder;
@@ -100,9 +100,10 @@ export class Emitter {
   }
   zeros(dims: number[], like: string): string {
     const dt = this.dtype(like);
-    const zero = dtypeOf(dt) === 'float64' ? new Float64Array(1) : new Float32Array(1);
+    // A zero of `like`'s element type (ConstantOfShape's value fixes the output type).
+    const zero = toTyped([0], dtypeOf(dt));
     const shapeC = this.ints(dims);
-    const t = { name: 'value', dims: [1], dataType: dt, rawData: new Uint8Array(zero.buffer) };
+    const t = { name: 'value', dims: [1], dataType: dt, rawData: new Uint8Array(zero.buffer, zero.byteOffset, zero.byteLength) };
     return this.op('ConstantOfShape', [shapeC], { value: t }, dims, dt, 'zeros');
   }
 
