@@ -3,8 +3,8 @@
 // training pieces (the loss graph and its gradients, the step feeds, AdamW at the run's
 // learning rate, checkpoints, the step loop). The text encoder stays frozen (its states are
 // fed); result.deltas holds the trained weights by initializer name, a PartOverride for the UNet.
-import { createSession, liftParameters } from '../../server/onnx/index.ts';
-import { GraphTrainer, lossGraphOptions, runOptimizer, trainGraphFrom, trainOnce, type GraphRun, type TrainResult } from '../../server/diffusion/training/index.ts';
+import { liftParameters } from '../../server/onnx/index.ts';
+import { GraphTrainer, lossGraphOptions, openTrainSession, runOptimizer, trainGraphFrom, trainOnce, type GraphRun, type TrainResult } from '../../server/diffusion/training/index.ts';
 
 /** The UNet's float weights and biases, by initializer name. */
 const TRAINED = /\.(weight|bias)$/;
@@ -25,9 +25,9 @@ export class FullFineTuneTrainer extends GraphTrainer {
       inputDims: (name) => params.find((p) => p.name === name)!.dims,
       trainInputs: params.map((p) => p.name),
     });
-    const session = await createSession(graph.model, { device: model.device, cache: false });
+    const { session, info } = await openTrainSession(model, graph);
     const weights = new Map(params.map((p) => [p.name, p.data]));
-    return new FullFineTuneTrainer(run, graph, session, params, runOptimizer(params, s), weights, performance.now() - t0);
+    return new FullFineTuneTrainer(run, info, session, params, runOptimizer(params, s), weights, performance.now() - t0);
   }
 }
 

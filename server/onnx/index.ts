@@ -1,7 +1,7 @@
 // Public API of the ONNX toolkit (see README.md in this folder).
 export * from './proto.ts';
 export * from './tensor.ts';
-export { loadModel, saveModel, serializeModel, readTensorBytes, allTensors, modelDataBytes, cloneModelTree, type LoadOptions, type SaveOptions } from './io.ts';
+export { loadModel, saveModel, serializeModel, readTensorBytes, allTensors, modelDataBytes, modelFolderBytes, cloneModelTree, type LoadOptions, type SaveOptions } from './io.ts';
 export { MAX_RAISED_OPSET, modelOpset, raiseOpset } from './opset.ts';
 export { GraphBuilder, float, FloatAttr, GraphAttr, makeAttribute, makeValueInfo, DEFAULT_OPSET, type Attrs, type AttrValue, type BuilderOptions } from './builder.ts';
 export { createSession, clearSessionCache, resolveDevice, DeviceUnavailableError, ort, type Device, type ConcreteDevice, type Session, type SessionOptions } from './session.ts';

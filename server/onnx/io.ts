@@ -91,6 +91,17 @@ export function serializeModel(model: ModelProto): Uint8Array {
   return encodeModelProto(out);
 }
 
+/** Bytes of a model on disk: its .onnx file and the files beside it (external data; exporters write one model per folder). */
+export function modelFolderBytes(onnxFile: string): number {
+  const dir = path.dirname(onnxFile);
+  let total = 0;
+  for (const name of fs.readdirSync(dir)) {
+    const st = fs.statSync(path.join(dir, name));
+    if (st.isFile()) total += st.size;
+  }
+  return total;
+}
+
 /** Total bytes of initializer data (inline or external). */
 export function modelDataBytes(model: ModelProto): number {
   let total = 0;

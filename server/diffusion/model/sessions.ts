@@ -5,11 +5,10 @@
 // The VAE encoder's graph is made deterministic first (random-draws.ts: it encodes to the
 // latent distribution's mean), the only part exports put random draws in.
 import { createHash } from 'node:crypto';
-import { cloneModelTree, createSession, DataType, loadModel, numel, type ConcreteDevice, type ModelProto, type Session, type TensorProto } from '../../onnx/index.ts';
+import { cloneModelTree, createSession, DataType, loadModel, modelFolderBytes, numel, type ConcreteDevice, type ModelProto, type Session, type TensorProto } from '../../onnx/index.ts';
 import { float32ToHalf } from '../../onnx/float16.ts';
 import type { PartName } from './layout.ts';
 import { drawsAsMeans, hasRandomDraws } from './random-draws.ts';
-import { partFolderBytes } from './part-bytes.ts';
 
 export interface SessionRequest {
   /** Initializer name → replacement values (float32; converted for float16 initializers). */
@@ -17,9 +16,6 @@ export interface SessionRequest {
   /** Identifies the overrides for reuse; derived from their content when absent. */
   overridesKey?: string;
 }
-
-/** Parts at least this big run without ORT's memory arena (small ones keep it: faster for tiny graphs). */
-const ARENA_MAX_BYTES = 64 << 20;
 
 /** Parts under this size keep their weights in memory after the first override (no re-reads). */
 const EAGER_BYTES = 1 << 30;
@@ -94,16 +90,13 @@ export class PartSessions {
   private bytesCache: number | undefined;
   /** The part's files on disk (graph and external data). */
   private bytes(): number {
-    this.bytesCache ??= partFolderBytes(this.file);
+    this.bytesCache ??= modelFolderBytes(this.file);
     return this.bytesCache;
   }
 
   private async open(model: string | ModelProto): Promise<Session> {
     this.created++;
-    // Without ORT's arena a run's activations go back to the system when it returns, so the
-    // sessions of a big model (UNet, text encoder, VAE decoder) do not each keep their peak:
-    // SD 1.5's UNet at 512² peaks at 4.7 GiB instead of 5.5 GiB and holds 3.4 GiB between runs.
-    return createSession(model, { device: this.device, cache: false, enableCpuMemArena: this.bytes() < ARENA_MAX_BYTES });
+    return createSession(model, { device: this.device, cache: false });
   }
 
   /** The part's graph, decoded once, with its rewrite applied. */

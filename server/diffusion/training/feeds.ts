@@ -15,7 +15,7 @@ import { BaseTargets } from './base-targets.ts';
 import { BaseTextStates } from './base-text.ts';
 import { drawBatch, type BatchItem, type PreserveSet } from './batch.ts';
 import { textFeed } from './text-feed.ts';
-import { TARGET, WEIGHTS, type TrainGraph } from './train-graph.ts';
+import { TARGET, WEIGHTS, type TrainGraphInfo } from './train-graph.ts';
 import type { TrainSettings } from './types.ts';
 
 /** What the batches are drawn from. */
@@ -38,7 +38,7 @@ export class StepFeeds {
   /** `values`: the trained tensors by graph key (deltaInputs' keys), fed as they are at each call. */
   constructor(
     private readonly source: FeedSource,
-    private readonly graph: TrainGraph,
+    private readonly graph: TrainGraphInfo,
     private readonly values: ReadonlyMap<string, Float32Array>,
     params: readonly Parameter[],
   ) {

@@ -3,12 +3,13 @@
 // a non-finite value and otherwise updates; the loop runs steps [start, settings.steps),
 // resuming from the latest checkpoint, stopping on abort or NaN, checkpointing every N steps.
 // ShiftTrainer (loop.ts) is one; research/baselines' full fine-tune is another.
-import type { AdamW, Parameter, Session, ort } from '../../onnx/index.ts';
+import { createSession, type AdamW, type Parameter, type Session, type ort } from '../../onnx/index.ts';
+import type { LoadedModel } from '../model/index.ts';
 import type { BatchItem } from './batch.ts';
 import type { CheckpointStore } from './checkpoint.ts';
 import { StepFeeds, type FeedSource } from './feeds.ts';
 import { saveTrainState, restoreTrainState } from './train-state.ts';
-import { LOSS, PER_ITEM, UNMIX, type TrainGraph } from './train-graph.ts';
+import { LOSS, PER_ITEM, UNMIX, type TrainGraph, type TrainGraphInfo } from './train-graph.ts';
 import type { StepReport } from './types.ts';
 
 export interface GraphRun extends FeedSource {
@@ -33,13 +34,26 @@ export interface TrainResult {
   setupMs: number;
 }
 
+/**
+ * Opens the training session of `graph` and returns what the trainer keeps. The model's own
+ * sessions are released first (they reopen on demand after training), and the ModelProto is
+ * not kept: with SD 1.5 that is 4 GiB of inference sessions and the graph's weights and SVD
+ * factors not held twice while training runs.
+ */
+export async function openTrainSession(model: LoadedModel, graph: TrainGraph): Promise<{ session: Session; info: TrainGraphInfo }> {
+  await model.release();
+  const { model: proto, ...info } = graph;
+  const session = await createSession(proto, { device: model.device, cache: false });
+  return { session, info };
+}
+
 export class GraphTrainer {
   private readonly stepFeeds: StepFeeds;
 
   /** `deltas`: every tensor the graph is fed by key (deltaInputs' keys); `params` share the arrays of the trained ones. */
   protected constructor(
     readonly run: GraphRun,
-    readonly graph: TrainGraph,
+    readonly graph: TrainGraphInfo,
     private readonly session: Session,
     readonly params: Parameter[],
     readonly optimizer: AdamW,

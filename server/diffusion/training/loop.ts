@@ -3,10 +3,10 @@
 // each step's batch fed by feeds.ts. AdamW has three learning rates (UNet matrix shifts at
 // lr, the text encoder's at lrTextEncoder, 1-D norm-scale shifts at lr1d; optimizer.ts) and
 // clips the global gradient norm.
-import { createSession, type Parameter } from '../../onnx/index.ts';
+import type { Parameter } from '../../onnx/index.ts';
 import type { SvdValue } from '../../spectral/index.ts';
 import { InputError } from '../../core/index.ts';
-import { GraphTrainer, trainOnce, type GraphRun, type TrainResult } from './graph-trainer.ts';
+import { GraphTrainer, openTrainSession, trainOnce, type GraphRun, type TrainResult } from './graph-trainer.ts';
 import { runOptimizer, shiftGroups } from './optimizer.ts';
 import { buildTrainGraph, lossGraphOptions, partGraph } from './train-graph.ts';
 import type { TrainSettings } from './types.ts';
@@ -56,10 +56,10 @@ export class ShiftTrainer extends GraphTrainer {
       svd,
       trainLayers: train,
     });
-    const session = await createSession(graph.model, { device: model.device, cache: false });
+    const { session, info } = await openTrainSession(model, graph);
     const params: Parameter[] = train.map((l) => ({ name: graph.deltaInputs.get(l)!, dims: [svd.layers.get(l)!.k], data: deltas.get(l)! }));
     const optimizer = runOptimizer(params, s, shiftGroups(svd, train, graph.deltaInputs, s));
-    return new ShiftTrainer(run, graph, session, params, optimizer, deltas, performance.now() - t0);
+    return new ShiftTrainer(run, info, session, params, optimizer, deltas, performance.now() - t0);
   }
 }
 

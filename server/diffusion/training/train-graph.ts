@@ -91,6 +91,10 @@ export interface TrainGraph {
   shapes: ShapeMap;
 }
 
+/** What a trainer keeps of a TrainGraph once its session is open: everything but the ModelProto,
+ *  whose weights (and the SVD factors baked into it) the session now holds. */
+export type TrainGraphInfo = Omit<TrainGraph, 'model'>;
+
 const elemTypeOf = (m: ModelProto, name: string): number => (m.graph?.input ?? []).find((v) => v.name === name)?.type?.tensorType?.elemType ?? 1;
 
 /**

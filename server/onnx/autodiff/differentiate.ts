@@ -33,6 +33,18 @@ export interface DifferentiateOptions {
    * head's map is at least MIN_HEAD_MAP elements, where it is faster on CPU.
    */
   attention?: 'auto' | 'fused' | 'batched';
+  /**
+   * Where the fused attention backward gets each head's probability map P. 'recompute'
+   * (default) rebuilds P_h = softmax(c·A_h·B_h) per head inside the backward's loop from A and B
+   * (which it reads anyway), so no backward node reads the forward's P and ORT frees it right
+   * after O = P·V; 'keep' reads the P the forward saved, so every fused attention's
+   * batch × heads × N² floats stay alive from forward to backward. Measured (bench/attention-maps.ts,
+   * 2-core CPU): the bench UNet's peak RSS 6.8 → 4.3 GiB at +0–5 % CPU per step; three SD 1.5
+   * 4096-token blocks at batch 2, 7.4 → 3.3 GiB at +16–19 % (one more head matmul and softmax
+   * each). The batched path (attention 'batched' — what GPUs get — and maps below the 'auto'
+   * threshold) always keeps P.
+   */
+  attentionMaps?: 'keep' | 'recompute';
 }
 
 /**
@@ -113,7 +125,7 @@ export function differentiateWithShapes(model: ModelProto, opts: DifferentiateOp
     const att = opts.attention !== 'batched' && gradOut[0]
       ? matchAttention(node, e, (t) => producer.get(t), consumers, opts.attention === 'fused' ? 1 : MIN_HEAD_MAP) : null;
     if (att) {
-      const g = attentionBackward(e, att, gradOut[0]!, { a: relevant(att.a), b: relevant(att.b), v: relevant(att.v) });
+      const g = attentionBackward(e, att, gradOut[0]!, { a: relevant(att.a), b: relevant(att.b), v: relevant(att.v) }, opts.attentionMaps ?? 'recompute');
       for (const t of ['a', 'b', 'v'] as const) if (g[t]) addGrad(att[t], g[t]!);
       for (const n of att.nodes) fused.add(n);
       continue;

@@ -2,7 +2,7 @@
 // it is chosen.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../builder.ts';
-import type { ModelProto } from '../../proto.ts';
+import type { ModelProto, NodeProto } from '../../proto.ts';
 import ort from 'onnxruntime-node';
 import { createSession } from '../../session.ts';
 import { differentiate } from '../differentiate.ts';
@@ -39,6 +39,43 @@ describe('fused attention backward', () => {
       expect(r.checks.length).toBeGreaterThan(0);
       for (const ch of r.checks) expect(ch, `d/d${ch.input}`).toMatchObject({ ok: true });
       expect(r.outputsIdentical).toBe(true);
+    });
+  }
+
+  /** Every tensor a node of `g` (or of its Scan / Loop / If bodies) reads. */
+  const readsIn = (nodes: NodeProto[]): string[] => nodes.flatMap((n) => [...(n.input ?? []),
+    ...(n.attribute ?? []).flatMap((a) => (a.g ? readsIn(a.g.node ?? []) : []))]);
+  for (const c of cases) {
+    it(`${c.name}: maps recomputed in the backward give the kept maps' gradients, and nothing in the backward reads the forward's P`, async () => {
+      const b = new GraphBuilder({ opset: 18 });
+      const wrt: string[] = [];
+      const rand = rng(11);
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, inp] of Object.entries(c.inputs)) {
+        b.input(name, 'float32', inp.shape);
+        if (inp.wrt !== false) wrt.push(name);
+        feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: inp.shape.reduce((x, y) => x * y) }, () => normal(rand)), inp.shape);
+      }
+      b.node('ReduceSum', [b.node('Sin', [c.build(b)])], { keepdims: 0 }, { output: 'loss' });
+      b.output('loss', 'float32', []);
+      const model = b.toModel();
+      const probs = model.graph!.node!.find((n) => n.opType === 'Softmax')!.output![0];
+      const run = async (attentionMaps: 'keep' | 'recompute') => {
+        const g = await differentiate(model, { loss: 'loss', wrt, attention: 'fused', attentionMaps });
+        expect(scans(g)).toBe(1);
+        const backward = g.graph!.node!.slice(model.graph!.node!.length); // after the forward's nodes
+        // Keep: the Scan reads P. Recompute: no backward node does, so P dies with O = P·V.
+        expect(readsIn(backward).includes(probs), attentionMaps).toBe(attentionMaps === 'keep');
+        return (await createSession(g, { cache: false })).run(feeds);
+      };
+      const [keep, recompute] = [await run('keep'), await run('recompute')];
+      expect(recompute.loss.data[0]).toBe(keep.loss.data[0]);
+      for (const w of wrt) {
+        const k = keep[`grad/${w}`].data as Float32Array, r = recompute[`grad/${w}`].data as Float32Array;
+        const scale = Math.max(...k.map(Math.abs));
+        expect(scale).toBeGreaterThan(0);
+        for (let i = 0; i < k.length; i++) expect(Math.abs(r[i] - k[i]), `grad/${w}[${i}]`).toBeLessThanOrEqual(1e-6 * scale);
+      }
     });
   }
 

@@ -69,8 +69,14 @@ export function matchAttention(pv: NodeProto, e: Emitter, producer: (t: string) 
   return { nodes, a, b, v, p, o, scale };
 }
 
-/** Gradients of A, B and V (where asked for) given dO, the gradient of O. */
-export function attentionBackward(e: Emitter, m: AttentionMatch, dO: string, needs: { a: boolean; b: boolean; v: boolean }): { a?: string; b?: string; v?: string } {
+/**
+ * Gradients of A, B and V (where asked for) given dO, the gradient of O. `maps`: 'keep' reads the
+ * P the forward saved; 'recompute' rebuilds each head's P_h = softmax(c·A_h·B_h) inside the loop
+ * from A and B (which the backward reads anyway), so that no backward node reads the forward's
+ * P and ORT frees it right after O = P·V: the backward then holds one head's map at a time
+ * instead of every attention's batch × heads × N² map from forward to backward.
+ */
+export function attentionBackward(e: Emitter, m: AttentionMatch, dO: string, needs: { a: boolean; b: boolean; v: boolean }, maps: 'keep' | 'recompute' = 'keep'): { a?: string; b?: string; v?: string } {
   const [sa, sb, sp, sv] = [m.a, m.b, m.p, m.v].map((t) => e.shape(t));
   const r = sp.length;
   const batch = sp.slice(0, -2);
@@ -83,9 +89,15 @@ export function attentionBackward(e: Emitter, m: AttentionMatch, dO: string, nee
   const ins: string[] = [];
   const arg = (outer: string, dims: number[]) => { ins.push(flat(outer)); return body.freshInput('head', 'float32', dims); };
   const outs: { key: 'a' | 'b' | 'v'; name: string; dims: number[] }[] = [];
+  const scaleIn = (t: string) => (m.scale === 1 ? t : body.node('Mul', [t, body.scalar(m.scale)]));
   const ret = (key: 'a' | 'b' | 'v', t: string, dims: number[]) => outs.push({ key, name: body.node('Identity', [t]), dims });
 
-  const pi = arg(m.p, [sq, sk]);
+  // This head's P: saved by the forward, or recomputed as softmax((c·A_h)·B_h) (c applied to the
+  // small A_h; the forward rounds its factors differently, so P agrees to a few ulp). The Scan
+  // runs only once dO exists, so ORT cannot hoist the recomputation into the forward.
+  const pi = maps === 'recompute'
+    ? body.node('Softmax', [body.node('MatMul', [scaleIn(arg(m.a, [sq, d])), arg(m.b, [d, sk])])], { axis: -1 })
+    : arg(m.p, [sq, sk]);
   // dVᵀ = dOᵀ · P: P as the right operand, untransposed (MLAS transposing a 1024² P as the left
   // operand cost twice as much); the small dVᵀ is turned round outside the loop. First, while
   // this head's P is fresh in cache.
