@@ -1,6 +1,6 @@
 // A small typed builder for ONNX graphs: inputs, initializers from typed arrays, nodes with
 // attributes, unique names, and a ModelProto out. Also used by the autodiff to emit nodes.
-import { AttributeType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
+import { AttributeType, DATA_LOCATION_EXTERNAL, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
 import { makeTensor, onnxDataType, type DType, type TypedArray } from './tensor.ts';
 
 /** Forces a float attribute where a number would otherwise be written as INT. */
@@ -109,6 +109,19 @@ export class GraphBuilder {
   constant(data: TypedArray | number[], dims: readonly number[], dtype?: DType, base = 'const'): string {
     const name = this.unique(base);
     this.initializers.push(makeTensor(name, data, dims, dtype));
+    return name;
+  }
+  /**
+   * An initializer whose bytes stay in a file (ONNX external data, absolute location): the graph
+   * holds no copy; a session reads them (createSession copies them into its own files when the
+   * model is too big for one protobuf).
+   */
+  externalConstant(ref: { file: string; offset: number; length: number }, dims: readonly number[], dtype: DType = 'float32', base = 'const'): string {
+    const name = this.unique(base);
+    this.initializers.push({
+      name, dims: [...dims], dataType: onnxDataType(dtype), dataLocation: DATA_LOCATION_EXTERNAL,
+      externalData: [{ key: 'location', value: ref.file }, { key: 'offset', value: String(ref.offset) }, { key: 'length', value: String(ref.length) }],
+    });
     return name;
   }
   /** Scalar-or-vector int64 constant (axes, shapes, starts...). */

@@ -89,10 +89,13 @@ export async function shiftedWeight(f: SvdLayer, w: Float32Array, delta: Float32
   }
   if (keep.length === 0) return null;
   const p = keep.length;
+  // Once each: a layer left in the SVD cache file reads them from disk on access.
+  const U = f.U;
+  const V = f.V;
   const A = new Float64Array(f.rows * p);
-  for (let i = 0; i < f.rows; i++) for (let j = 0; j < p; j++) A[i * p + j] = f.U[i * f.k + keep[j]] * d[j];
+  for (let i = 0; i < f.rows; i++) for (let j = 0; j < p; j++) A[i * p + j] = U[i * f.k + keep[j]] * d[j];
   const B = new Float64Array(f.cols * p);
-  for (let i = 0; i < f.cols; i++) for (let j = 0; j < p; j++) B[i * p + j] = f.V[i * f.k + keep[j]];
+  for (let i = 0; i < f.cols; i++) for (let j = 0; j < p; j++) B[i * p + j] = V[i * f.k + keep[j]];
   const sum = await gemm({ A, B, m: f.rows, k: p, n: f.cols, transB: true, C: Float64Array.from(w) });
   return Float32Array.from(sum);
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildEmbeddedParts, latentShape, TINY_TEST_CONFIG } from '../../research/embedded-model/index.ts';
 import { createSession, differentiate, GraphBuilder, makeValueInfo, ort, type ModelProto } from '../onnx/index.ts';
@@ -89,6 +92,29 @@ describe('training form', () => {
         clipped += [...l.S].filter((sig, r) => sig + s * deltas.get(l.name)![r] < 0).length;
       }
       expect(clipped).toBeGreaterThan(0);
+    }
+  });
+
+  it('factors left in the SVD cache files enter the graph as external data and give the same W_δ', async () => {
+    const model = buildTestGraph(2);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'svd-stored-'));
+    try {
+      const inMemory = (await decomposeGraph(model, 'unet', 'h')).svd;
+      const stored = (await decomposeGraph(model, 'unet', 'h', {}, { cacheDir, inMemoryBytes: 0 })).svd;
+      const results = [];
+      for (const svd of [inMemory, stored]) {
+        const tg = addSpectralShifts(model, svd, 'unet', { scale: 1 });
+        tg.model.graph!.output!.push(...[...tg.shiftedWeights.values()].map((n) => makeValueInfo(n, 'float32')));
+        const feeds = deltaFeeds(svd.layers.values(), tg.deltaInputs, (l, i) => randomValues(l.k, 70 + i, 0.5));
+        results.push({ tg, out: await run(tg.model, { [TEST_INPUT]: x, ...feeds }) });
+      }
+      const external = (results[1].tg.model.graph!.initializer ?? []).filter((t) => t.dataLocation === 1);
+      expect(external.length).toBe(2 * [...stored.layers.values()].filter((l) => l.stored).length);
+      for (const [layer, name] of results[0].tg.shiftedWeights) {
+        expect(results[1].out[results[1].tg.shiftedWeights.get(layer)!].data, layer).toEqual(results[0].out[name].data);
+      }
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
     }
   });
 

@@ -72,9 +72,9 @@ export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: Spectr
 /** Nodes computing W_δ for one layer; returns its tensor name. */
 function shiftedWeight(b: GraphBuilder, l: SvdLayer, delta: string, s: string, dataType: number): string {
   const base = `spectral/${l.name}`;
-  const U = b.constant(l.U, [l.rows, l.k], 'float32', `${base}/U`);
+  const U = factor(b, l, 'U', [l.rows, l.k], `${base}/U`);
   const S = b.constant(l.S, [l.k], 'float32', `${base}/S`);
-  const V = b.constant(l.V, [l.cols, l.k], 'float32', `${base}/V`);
+  const V = factor(b, l, 'V', [l.cols, l.k], `${base}/V`);
   const node = (op: string, inputs: string[], attrs = {}) => b.node(op, inputs, attrs, { name: `${base}/${op}` });
   // d = ReLU(σ + s·δ) − σ
   const d = node('Sub', [node('Relu', [node('Add', [S, node('Mul', [delta, s])])]), S]);
@@ -87,6 +87,14 @@ function shiftedWeight(b: GraphBuilder, l: SvdLayer, delta: string, s: string, d
   if (!is2d) wd = node('Reshape', [wd, b.ints(l.shape)]);
   if (dataType !== DataType.FLOAT) wd = node('Cast', [wd], { to: dataType });
   return wd;
+}
+
+/**
+ * U or V as an initializer: its values, or, for a layer left in the SVD cache file, a reference
+ * to its bytes there, so the graph never holds them and the session reads them from the file.
+ */
+function factor(b: GraphBuilder, l: SvdLayer, which: 'U' | 'V', dims: number[], name: string): string {
+  return l.stored ? b.externalConstant({ file: l.stored.file, ...l.stored[which] }, dims, 'float32', name) : b.constant(l[which], dims, 'float32', name);
 }
 
 /** Zero δ feeds for a training graph (δ = 0 reproduces the model). */

@@ -21,6 +21,20 @@ export interface SvdFactors {
   V: Float32Array;
 }
 
+/** Where one factor lies in a cache file: absolute byte offset and length (float32, row-major). */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** A layer's U and V left in its cache file, with the file's (checked) σ in memory. */
+export interface StoredFactors {
+  file: string;
+  S: Float32Array;
+  U: ByteRange;
+  V: ByteRange;
+}
+
 export type SvdCompute = (matrix: Float32Array, rows: number, cols: number) => Promise<Omit<SvdFactors, 'rows' | 'cols'>>;
 
 const FORMAT = 'svdiff-svd-cache-1';
@@ -56,6 +70,30 @@ export class SvdCache {
     }
     try {
       return decode(buf, layer, rows, cols);
+    } catch (e) {
+      this.corrupt.push({ layer, reason: (e as Error).message });
+      await rm(path, { force: true });
+      return null;
+    }
+  }
+
+  /** Like get, but leaves U and V in the file: their byte ranges instead of their values. */
+  async getStored(layer: string, rows: number, cols: number): Promise<StoredFactors | null> {
+    const path = this.pathFor(layer);
+    let buf: Uint8Array;
+    try {
+      buf = await readFile(path);
+    } catch {
+      return null;
+    }
+    try {
+      const f = decode(buf, layer, rows, cols);
+      const tensors = parseSafetensors(buf).tensors;
+      const range = (name: string): ByteRange => {
+        const b = tensors.get(name)!.bytes;
+        return { offset: b.byteOffset - buf.byteOffset, length: b.byteLength };
+      };
+      return { file: path, S: f.S, U: range('U'), V: range('V') };
     } catch (e) {
       this.corrupt.push({ layer, reason: (e as Error).message });
       await rm(path, { force: true });

@@ -56,6 +56,28 @@ describe('decompose', () => {
     expect(third.stats.fromCache).toBe(4);
   });
 
+  it('a selection past IN_MEMORY_FACTOR_BYTES leaves U and V in the cache files, read back on access', async () => {
+    const cacheDir = tmp();
+    const model = buildTestGraph(6);
+    const held = (await decomposeGraph(model, 'unet', 'big')).svd;
+    for (const from of ['computed', 'cache']) {
+      const { svd } = await decomposeGraph(model, 'unet', 'big', {}, { cacheDir, inMemoryBytes: 0 });
+      let stored = 0;
+      for (const [name, l] of svd.layers) {
+        const h = held.layers.get(name)!;
+        expect(l.S, `${from} ${name}`).toEqual(h.S);
+        expect(l.U).toEqual(h.U);
+        expect(l.V).toEqual(h.V);
+        if (l.stored) stored++;
+        else expect(l.kind).toBe('norm');
+      }
+      expect(stored, from).toBe(5);
+      // The value holds σ (and the norms' small factors), not U and V.
+      const norms = [...svd.layers.values()].filter((l) => !l.stored);
+      expect(svd.byteSize).toBe([...svd.layers.values()].reduce((n, l) => n + 4 * l.S.length, 0) + norms.reduce((n, l) => n + 4 * (l.U.length + l.V.length), 0));
+    }
+  });
+
   it('stops between layers when aborted', async () => {
     const ac = new AbortController();
     let seen = 0;

@@ -2,21 +2,63 @@
 // layer selection. Matrix factors are cached on disk per model content hash and layer (one
 // safetensors file each, through the SVD cache), so a second decomposition, or another
 // selection that shares layers, loads them instead of recomputing.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { svd as computeSvd, SvdPool } from '../linalg/index.ts';
 import { readTensorBytes, type ModelProto } from '../onnx/index.ts';
 import { findSpectralLayers, weightValues, type SpectralLayer, type SpectralPart } from './layers.ts';
 import { modelLayers, readWeight, type SpectralModelRef } from './model-layers.ts';
 import { DEFAULT_SELECTION, selectLayers, selectionHash, type LayerSelection } from './selection.ts';
-import { SvdCache, type SvdCompute } from './svd-cache.ts';
+import { SvdCache, type ByteRange, type StoredFactors, type SvdCompute } from './svd-cache.ts';
 
 export interface SvdLayer extends SpectralLayer {
-  /** rows×k row-major (a norm scale: [1]). */
-  U: Float32Array;
+  /** rows×k row-major (a norm scale: [1]). Read from the cache file on each access when `stored`: take it once per use. */
+  readonly U: Float32Array;
   /** k singular values, descending, ≥ 0 (a norm scale: [‖w‖]). */
-  S: Float32Array;
-  /** cols×k row-major (a norm scale: w/‖w‖). */
-  V: Float32Array;
+  readonly S: Float32Array;
+  /** cols×k row-major (a norm scale: w/‖w‖). Like U. */
+  readonly V: Float32Array;
+  /** Where U and V lie when they are left in the SVD cache file instead of memory (big models). */
+  readonly stored?: StoredFactors;
+}
+
+/**
+ * Selections whose U and V together pass this many bytes keep them in their cache files, not in
+ * memory: SD 1.5's UNet + text encoder have 4.7 GB of factors, which the training session holds
+ * too (it reads them from the files itself), and the engine's output cache keeps the SVD value.
+ */
+export const IN_MEMORY_FACTOR_BYTES = 512 * 2 ** 20;
+
+/** A layer whose U and V stay in the cache file; each access reads them. */
+class StoredSvdLayer implements SvdLayer {
+  readonly name: string;
+  readonly S: Float32Array;
+  constructor(layer: SpectralLayer, readonly stored: StoredFactors) {
+    Object.assign(this, layer);
+    this.name = layer.name;
+    this.S = clampNonNegative(stored.S);
+  }
+  get U(): Float32Array { return readFactor(this.stored.file, this.stored.U); }
+  get V(): Float32Array { return readFactor(this.stored.file, this.stored.V); }
+}
+interface StoredSvdLayer extends SpectralLayer {}
+
+function readFactor(file: string, r: ByteRange): Float32Array {
+  const fd = openSync(file, 'r');
+  try {
+    const out = new Float32Array(r.length / 4);
+    const bytes = new Uint8Array(out.buffer);
+    let done = 0;
+    while (done < r.length) {
+      const n = readSync(fd, bytes, done, r.length - done, r.offset + done);
+      if (n <= 0) throw new Error(`svd cache file ${file} ends before its factors: was it removed or truncated? Run SVD Decompose again`);
+      done += n;
+    }
+    // safetensors data are little-endian, as every platform ORT runs on.
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface SvdValue {
@@ -41,6 +83,8 @@ export interface DecomposeOptions {
    * thread, where a worker round trip would cost more than the SVD). Default 1: no workers.
    */
   workers?: number;
+  /** Override of IN_MEMORY_FACTOR_BYTES (tests). */
+  inMemoryBytes?: number;
   /** Override of POOL_MIN_ELEMENTS (tests). */
   poolMinElements?: number;
 }
@@ -87,6 +131,8 @@ async function decomposeLayers(modelHash: string, selection: LayerSelection, lay
   const compute: SvdCompute = opts.compute ?? (workers > 1
     ? (m, r, c) => (r * c >= (opts.poolMinElements ?? POOL_MIN_ELEMENTS) ? (pool ??= new SvdPool(workers)).svd(m, r, c) : computeSvd(m, r, c))
     : computeSvd);
+  const factorBytes = layers.reduce((n, l) => n + (l.kind === 'norm' ? 0 : (l.rows + l.cols) * l.k * 4), 0);
+  const leaveInFiles = cache !== undefined && factorBytes > (opts.inMemoryBytes ?? IN_MEMORY_FACTOR_BYTES);
   const results: SvdLayer[] = new Array(layers.length);
   let next = 0;
   let done = 0;
@@ -95,7 +141,7 @@ async function decomposeLayers(modelHash: string, selection: LayerSelection, lay
     while (next < layers.length) {
       opts.signal?.throwIfAborted();
       const i = next++;
-      const { factors, fromCache } = await layerFactors(layers[i], read, cache, compute);
+      const { factors, fromCache } = await layerFactors(layers[i], read, cache, compute, leaveInFiles);
       if (fromCache) stats.fromCache++;
       else stats.computed++;
       results[i] = factors;
@@ -111,16 +157,29 @@ async function decomposeLayers(modelHash: string, selection: LayerSelection, lay
   let bytes = 0;
   for (const f of results) {
     out.set(f.name, f);
-    bytes += f.U.byteLength + f.S.byteLength + f.V.byteLength;
+    bytes += f.stored ? f.S.byteLength : f.U.byteLength + f.S.byteLength + f.V.byteLength;
   }
   if (cache) stats.corrupt.push(...cache.corrupt);
   const svd: SvdValue = { kind: 'svdiff-svd', modelHash, selection: { ...selection, parts: [...selection.parts] }, selectionHash: selectionHash(selection), layers: out, byteSize: bytes };
   return { svd, stats };
 }
 
-/** One layer's factors: norms directly (σ = ‖w‖), matrices from the cache or the SVD. */
-export async function layerFactors(layer: SpectralLayer, read: (l: SpectralLayer) => Float32Array, cache?: SvdCache, compute: SvdCompute = computeSvd): Promise<{ factors: SvdLayer; fromCache: boolean }> {
+/**
+ * One layer's factors: norms directly (σ = ‖w‖), matrices from the cache or the SVD; with
+ * `leaveInFiles`, matrix factors are checked and left in their cache file (StoredSvdLayer).
+ */
+export async function layerFactors(layer: SpectralLayer, read: (l: SpectralLayer) => Float32Array, cache?: SvdCache, compute: SvdCompute = computeSvd, leaveInFiles = false): Promise<{ factors: SvdLayer; fromCache: boolean }> {
   if (layer.kind === 'norm') return { factors: normFactors(layer, read(layer)), fromCache: false };
+  if (cache && leaveInFiles) {
+    const hit = await cache.getStored(layer.name, layer.rows, layer.cols);
+    if (hit) return { factors: new StoredSvdLayer(layer, hit), fromCache: true };
+    const r = await compute(read(layer), layer.rows, layer.cols);
+    if (r.k !== layer.k) throw new Error(`svd of ${layer.name}: got ${r.k} singular values, expected ${layer.k}`);
+    await cache.put(layer.name, { rows: layer.rows, cols: layer.cols, k: r.k, U: r.U, S: r.S, V: r.V });
+    const stored = await cache.getStored(layer.name, layer.rows, layer.cols);
+    if (!stored) throw new Error(`svd cache: the factors of ${layer.name} just written cannot be read back from ${cache.dir}`);
+    return { factors: new StoredSvdLayer(layer, stored), fromCache: false };
+  }
   const hit = cache ? await cache.get(layer.name, layer.rows, layer.cols) : null;
   if (hit) return { factors: { ...layer, U: hit.U, S: clampNonNegative(hit.S), V: hit.V }, fromCache: true };
   const w = read(layer);
