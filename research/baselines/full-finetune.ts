@@ -4,7 +4,7 @@
 // learning rate, checkpoints, the step loop). The text encoder stays frozen (its states are
 // fed); result.deltas holds the trained weights by initializer name, a PartOverride for the UNet.
 import { liftParameters } from '../../server/onnx/index.ts';
-import { GraphTrainer, lossGraphOptions, openTrainSession, runOptimizer, trainGraphFrom, trainOnce, type GraphRun, type TrainResult } from '../../server/diffusion/training/index.ts';
+import { checkTrainable, GraphTrainer, lossGraphOptions, openTrainSession, runOptimizer, trainGraphFrom, trainOnce, type GraphRun, type TrainResult } from '../../server/diffusion/training/index.ts';
 
 /** The UNet's float weights and biases, by initializer name. */
 const TRAINED = /\.(weight|bias)$/;
@@ -14,6 +14,7 @@ export class FullFineTuneTrainer extends GraphTrainer {
     const t0 = performance.now();
     const { model, settings: s } = run;
     if (s.parts !== 'unet') throw new Error(`the full fine-tune baseline trains the UNet only, not ${s.parts}`);
+    checkTrainable(model, ['unet']);
     const o = lossGraphOptions(model, s);
     const unet = o.unet.model;
     const names = (unet.graph?.initializer ?? []).filter((t) => (t.dataType ?? 1) === 1 && TRAINED.test(t.name ?? '')).map((t) => t.name!);

@@ -7,6 +7,17 @@ import { join } from 'node:path';
 export type PartName = 'unet' | 'text_encoder' | 'vae_encoder' | 'vae_decoder';
 export const PARTS: readonly PartName[] = ['unet', 'text_encoder', 'vae_encoder', 'vae_decoder'];
 
+/**
+ * Default-domain (ai.onnx) opsets a part may import. ONNX Runtime 1.30 runs 7–26 ("Current
+ * official support for domain ai.onnx is till opset 26"; below 7 it has no kernels); exporters
+ * write 14 (optimum's default) to 17.
+ */
+export const OPSETS = { min: 7, max: 26 } as const;
+/** Training builds its gradient graph at opset 13 or above (autodiff; raiseOpset starts at 13). */
+export const TRAINING_MIN_OPSET = 13;
+/** What a refusal of a part's opset tells the user to do. */
+export const REEXPORT_HINT = "re-export with --opset 14 (optimum's default) or 17";
+
 export interface IoSpec {
   /** Accepted names, first is canonical (exporters differ: optimum's newer VAE encoder emits latent_parameters). */
   names: readonly string[];
@@ -82,7 +93,7 @@ function vaeScaling(dir: string): number {
   return 1;
 }
 
-/** Checks every file the pipeline needs is present; I/O names and ranks are checked on session open. */
+/** Checks every file the pipeline needs is present; each graph (opset, external data, I/O) is checked by part-io.ts. */
 export function readLayout(dir: string): ModelLayout {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelLayoutError(`model folder ${dir} does not exist`);
   const modelIndex = readJson(join(dir, 'model_index.json'), 'model_index.json');

@@ -10,5 +10,6 @@ export { CheckpointStore, runKey, encodeCheckpoint, decodeCheckpoint, type Check
 export { drawBatch, type BatchItem } from './batch.ts';
 export { buildTrainGraph, crossAttentionProbs, trainGraphFrom, lossGraphOptions, type TrainGraph, type TrainableGraph, type LossGraphOptions } from './train-graph.ts';
 // The pieces a trainer is built from (research/baselines builds a full fine-tune on them).
+export { checkTrainable } from './trainable.ts';
 export { GraphTrainer, openTrainSession, trainOnce, type GraphRun } from './graph-trainer.ts';
 export { runOptimizer } from './optimizer.ts';

@@ -6,6 +6,7 @@
 import type { Parameter } from '../../onnx/index.ts';
 import type { SvdValue } from '../../spectral/index.ts';
 import { InputError } from '../../core/index.ts';
+import { checkTrainable } from './trainable.ts';
 import { GraphTrainer, openTrainSession, trainOnce, type GraphRun, type TrainResult } from './graph-trainer.ts';
 import { runOptimizer, shiftGroups } from './optimizer.ts';
 import { buildTrainGraph, lossGraphOptions, partGraph } from './train-graph.ts';
@@ -50,6 +51,7 @@ export class ShiftTrainer extends GraphTrainer {
     // The text encoder joins the graph when trained, or when starting shifts move it.
     const teShifted = [...svd.layers.values()].some((l) => l.part === 'text_encoder' && deltas.get(l.name)!.some((v) => v !== 0));
     const withTe = s.parts === 'unet+text_encoder' || teShifted;
+    checkTrainable(model, withTe ? ['unet', 'text_encoder'] : ['unet']);
     const graph = await buildTrainGraph({
       ...lossGraphOptions(model, s),
       textEncoder: withTe ? partGraph(model, 'text_encoder') : undefined,
