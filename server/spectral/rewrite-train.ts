@@ -1,8 +1,9 @@
 // Training form of the spectral-shift rewrite: each selected layer gets a graph input
 // `delta/<layer>` [k] and W is replaced, for every node that reads it, by
 //   W_δ = W + reshape(U · diag(ReLU(σ + s·δ) − σ) · Vᵀ)
-// built in the graph from U, σ, V initializers (stored once; W stays as it was). The added
-// term is exactly 0 at δ = 0 (ReLU(σ) − σ = 0 for σ ≥ 0), so W_δ = W bit for bit, and the
+// built in the graph from U, σ, V initializers (stored once; W stays as it was); for layers
+// whose factors stay in the SVD cache file, by U · diag(ReLU(σ + s·δ)) · Vᵀ (see shiftedWeight).
+// The added term is exactly 0 at δ = 0 (ReLU(σ) − σ = 0 for σ ≥ 0), so W_δ = W bit for bit, and the
 // gradient w.r.t. δ flows through standard ops (Mul, Add, Relu, Sub, Gemm, Reshape) that
 // server/onnx's autodiff differentiates.
 import { cloneModelTree, DataType, GraphBuilder, type ModelProto } from '../onnx/index.ts';
@@ -63,27 +64,38 @@ export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: Spectr
   for (const n of g.node ?? []) n.input = (n.input ?? []).map((i) => rewire.get(i) ?? i);
   // W_δ must exist before its readers: put the new nodes first (they depend only on initializers and inputs).
   g.node = [...b.nodes, ...(g.node ?? [])];
-  g.initializer = [...(g.initializer ?? []), ...b.initializers];
+  // Weights no node reads any more (layers built from their factors alone) leave the graph.
+  const read = new Set(g.node.flatMap((n) => n.input ?? []));
+  g.initializer = [...(g.initializer ?? []).filter((t) => !rewire.has(t.name!) || read.has(t.name!)), ...b.initializers];
   g.input = [...(g.input ?? []), ...b.inputs];
   for (const o of g.output ?? []) if (rewire.has(o.name!)) throw new Error(`${part}: weight ${o.name} is a graph output; cannot shift it`);
   return { model: out, deltaInputs, shiftedWeights };
 }
 
-/** Nodes computing W_δ for one layer; returns its tensor name. */
+/**
+ * Nodes computing W_δ for one layer; returns its tensor name. A layer whose factors stay in the
+ * SVD cache file (big models) gets W_δ = (U·diag(ReLU(σ + s·δ)))·Vᵀ from the factors alone, so
+ * the graph drops W (SD 1.5: 3.9 GB not held by the training session); δ = 0 then gives W to
+ * float32 rounding of the factors (~1e-6 relative) instead of bit for bit.
+ */
 function shiftedWeight(b: GraphBuilder, l: SvdLayer, delta: string, s: string, dataType: number): string {
   const base = `spectral/${l.name}`;
   const U = factor(b, l, 'U', [l.rows, l.k], `${base}/U`);
   const S = b.constant(l.S, [l.k], 'float32', `${base}/S`);
   const V = factor(b, l, 'V', [l.cols, l.k], `${base}/V`);
   const node = (op: string, inputs: string[], attrs = {}) => b.node(op, inputs, attrs, { name: `${base}/${op}` });
-  // d = ReLU(σ + s·δ) − σ
-  const d = node('Sub', [node('Relu', [node('Add', [S, node('Mul', [delta, s])])]), S]);
-  let w = l.initializer;
-  if (dataType !== DataType.FLOAT) w = node('Cast', [w], { to: DataType.FLOAT });
   const is2d = l.shape.length === 2 && l.shape[0] === l.rows && l.shape[1] === l.cols;
-  const w2d = is2d ? w : node('Reshape', [w, b.ints([l.rows, l.cols])]);
-  // W + (U·diag(d))·Vᵀ in one Gemm (C = W, β = 1: C + 0 = C exactly).
-  let wd = node('Gemm', [node('Mul', [U, d]), V, w2d], { transB: 1 });
+  const shifted = node('Relu', [node('Add', [S, node('Mul', [delta, s])])]);
+  let wd: string;
+  if (l.stored) {
+    wd = node('Gemm', [node('Mul', [U, shifted]), V], { transB: 1 });
+  } else {
+    // W + (U·diag(ReLU(σ + s·δ) − σ))·Vᵀ in one Gemm (C = W, β = 1: C + 0 = C exactly).
+    let w = l.initializer;
+    if (dataType !== DataType.FLOAT) w = node('Cast', [w], { to: DataType.FLOAT });
+    const w2d = is2d ? w : node('Reshape', [w, b.ints([l.rows, l.cols])]);
+    wd = node('Gemm', [node('Mul', [U, node('Sub', [shifted, S])]), V, w2d], { transB: 1 });
+  }
   if (!is2d) wd = node('Reshape', [wd, b.ints(l.shape)]);
   if (dataType !== DataType.FLOAT) wd = node('Cast', [wd], { to: dataType });
   return wd;
