@@ -17,6 +17,8 @@ const [stage, modelsDir, dataDir, json] = process.argv.slice(2);
 const opts = JSON.parse(json ?? '{}') as { size?: number; steps?: number; layers?: 'all' | 'attention'; parts?: string; prior?: boolean; trainParts?: string };
 const storage = createStorage({ dataDir, modelsDir });
 const stepTimes: number[] = [];
+const trainSteps: number[] = [];
+const figures: Record<string, unknown> = { stage };
 let last = performance.now();
 const ctx: NodeContext = {
   promptId: 'bench', nodeId: stage, signal: new AbortController().signal, storage, runtime: { device: 'cpu' }, prompt: {}, extraData: {},
@@ -26,7 +28,13 @@ const ctx: NodeContext = {
     if (step > 0) stepTimes.push((now - last) / 1000);
     last = now;
   },
-  log: (m) => process.stderr.write(`${m}\n`),
+  log: (m) => {
+    process.stderr.write(`${m}\n`);
+    const ms = /(\d+) ms\/step/.exec(m);
+    if (ms) trainSteps.push(+(Number(ms[1]) / 1000).toFixed(1));
+    const setup = /(training graph|training session).* in ([\d.]+) s/.exec(m);
+    if (setup) figures[setup[1] === 'training graph' ? 'graph_build_s' : 'session_open_s'] = Number(setup[2]);
+  },
 };
 const defaults = (inputs: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(inputs).filter(([, s]) => typeof s === 'object' && s !== null && 'default' in s).map(([k, s]) => [k, (s as { default: unknown }).default]));
@@ -34,7 +42,7 @@ const seconds = (t0: number) => +((performance.now() - t0) / 1000).toFixed(2);
 
 const t0 = performance.now();
 const model = (await LoadModel.run({ model_name: 'sd15-full', device: 'cpu' }, ctx)).outputs[0] as LoadedModel;
-const figures: Record<string, unknown> = { stage, load_s: seconds(t0) };
+figures.load_s = seconds(t0);
 const size = opts.size ?? 512;
 
 async function svd(): Promise<SvdValue> {
@@ -63,7 +71,7 @@ else if (stage === 'sample') {
     train_parts: opts.trainParts ?? 'unet+text_encoder',
   } as never, ctx);
   figures.train_s = seconds(t);
-  figures.step_s = stepTimes.map((s) => +s.toFixed(2));
+  figures.step_s = trainSteps;
 } else if (stage !== 'load') throw new Error(`unknown stage ${stage}`);
 
 figures.peak_rss_gib = +(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2);

@@ -38,12 +38,12 @@ export interface TrainResult {
  * Opens the training session of `graph` and returns what the trainer keeps. The model's own
  * sessions are released first (they reopen on demand after training), and the ModelProto is
  * not kept: with SD 1.5 that is 4 GiB of inference sessions and the graph's weights and SVD
- * factors not held twice while training runs.
+ * factors not held twice while training runs. No pre-packed weight copies (see SessionOptions).
  */
 export async function openTrainSession(model: LoadedModel, graph: TrainGraph): Promise<{ session: Session; info: TrainGraphInfo }> {
   await model.release();
   const { model: proto, ...info } = graph;
-  const session = await createSession(proto, { device: model.device, cache: false });
+  const session = await createSession(proto, { device: model.device, cache: false, prepacking: false });
   return { session, info };
 }
 

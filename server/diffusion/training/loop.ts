@@ -58,7 +58,10 @@ export class ShiftTrainer extends GraphTrainer {
       svd,
       trainLayers: train,
     });
+    const t1 = performance.now();
+    run.log?.(`training graph: ${graph.model.graph?.node?.length ?? 0} nodes, built in ${((t1 - t0) / 1000).toFixed(1)} s`);
     const { session, info } = await openTrainSession(model, graph);
+    run.log?.(`training session opened in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
     const params: Parameter[] = train.map((l) => ({ name: graph.deltaInputs.get(l)!, dims: [svd.layers.get(l)!.k], data: deltas.get(l)! }));
     const optimizer = runOptimizer(params, s, shiftGroups(svd, train, graph.deltaInputs, s));
     return new ShiftTrainer(run, info, session, params, optimizer, deltas, performance.now() - t0);
