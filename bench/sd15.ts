@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { WORKER_MALLOC_ENV } from '../server/engine/worker-host.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, 'tmp', 'bench');
@@ -41,24 +42,32 @@ function ensureModel(): boolean {
 /** Runs one stage in a child, polling its RSS; kills it above the cap. */
 function stage(name: string, opts: Figures): Promise<Figures> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/sd15/stage.ts'), name, MODELS, DATA, JSON.stringify(opts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    // The environment the studio's worker runs prompts in (its malloc settings).
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/sd15/stage.ts'), name, MODELS, DATA, JSON.stringify(opts)], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...WORKER_MALLOC_ENV, ...process.env },
+    });
     let out = '';
     let capped = false;
     let watched = 0;
+    let anon = 0;
     child.stdout.on('data', (d) => (out += d));
     const timer = setInterval(() => {
       try {
-        const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
-        watched = Math.max(watched, kb / 2 ** 20);
-        if (kb / 2 ** 20 > CAP_GIB) { capped = true; child.kill('SIGKILL'); }
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const gib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 2 ** 20;
+        watched = Math.max(watched, gib('VmRSS'));
+        anon = Math.max(anon, gib('RssAnon'));
+        if (gib('VmRSS') > CAP_GIB) { capped = true; child.kill('SIGKILL'); }
       } catch { /* exited */ }
     }, 250);
     child.on('exit', (code) => {
       clearInterval(timer);
       const line = out.trim().split('\n').pop() ?? '';
-      if (capped) resolve({ stage: name, stopped: `RSS passed ${CAP_GIB} GiB` , peak_rss_gib: `> ${CAP_GIB}` });
-      else if (code !== 0 || !line.startsWith('{')) resolve({ stage: name, failed: `exit ${code}`, watched_rss_gib: +watched.toFixed(2) });
-      else resolve(JSON.parse(line) as Figures);
+      // RssAnon: the process's own memory; the rest is file-backed (weights mapped from files, reclaimable).
+      const anonGib = +anon.toFixed(2);
+      if (capped) resolve({ stage: name, stopped: `RSS passed ${CAP_GIB} GiB`, peak_rss_gib: `> ${CAP_GIB}`, peak_anon_gib: anonGib });
+      else if (code !== 0 || !line.startsWith('{')) resolve({ stage: name, failed: `exit ${code}`, watched_rss_gib: +watched.toFixed(2), peak_anon_gib: anonGib });
+      else resolve({ ...(JSON.parse(line) as Figures), peak_anon_gib: anonGib });
     });
   });
 }
