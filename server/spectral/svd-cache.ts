@@ -61,32 +61,12 @@ export class SvdCache {
 
   /** Cached factors, or null when absent or damaged (a damaged file is removed and noted in `corrupt`). */
   async get(layer: string, rows: number, cols: number): Promise<SvdFactors | null> {
-    const path = this.pathFor(layer);
-    let buf: Uint8Array;
-    try {
-      buf = await readFile(path);
-    } catch {
-      return null;
-    }
-    try {
-      return decode(buf, layer, rows, cols);
-    } catch (e) {
-      this.corrupt.push({ layer, reason: (e as Error).message });
-      await rm(path, { force: true });
-      return null;
-    }
+    return this.read(layer, (buf) => decode(buf, layer, rows, cols));
   }
 
   /** Like get, but leaves U and V in the file: their byte ranges instead of their values. */
   async getStored(layer: string, rows: number, cols: number): Promise<StoredFactors | null> {
-    const path = this.pathFor(layer);
-    let buf: Uint8Array;
-    try {
-      buf = await readFile(path);
-    } catch {
-      return null;
-    }
-    try {
+    return this.read(layer, (buf, path) => {
       const f = decode(buf, layer, rows, cols);
       const tensors = parseSafetensors(buf).tensors;
       const range = (name: string): ByteRange => {
@@ -94,6 +74,20 @@ export class SvdCache {
         return { offset: b.byteOffset - buf.byteOffset, length: b.byteLength };
       };
       return { file: path, S: f.S, U: range('U'), V: range('V') };
+    });
+  }
+
+  /** The layer's file through `parse`; null when absent, or damaged (then removed and noted in `corrupt`). */
+  private async read<T>(layer: string, parse: (buf: Uint8Array, path: string) => T): Promise<T | null> {
+    const path = this.pathFor(layer);
+    let buf: Uint8Array;
+    try {
+      buf = await readFile(path);
+    } catch {
+      return null;
+    }
+    try {
+      return parse(buf, path);
     } catch (e) {
       this.corrupt.push({ layer, reason: (e as Error).message });
       await rm(path, { force: true });

@@ -172,12 +172,12 @@ describe('editor: keys', () => {
     await select(page, [load, scale]);
     await pressOnCanvas(page, 'Alt+c');
     const flags = () => page.evaluate((ids: number[]) => ids.map((id) => { const n = window.svdiff.studio.graph.getNodeById(id); return [!!n.flags.collapsed, !!n.pinned]; }), [load, scale]);
-    expect(await flags()).toEqual([[true, false], [true, false]]);
+    await expect.poll(flags).toEqual([[true, false], [true, false]]);
     await pressOnCanvas(page, 'Alt+c');
     await pressOnCanvas(page, 'p');
-    expect(await flags()).toEqual([[false, true], [false, true]]);
+    await expect.poll(flags).toEqual([[false, true], [false, true]]);
     await pressOnCanvas(page, 'p');
-    expect(await flags()).toEqual([[false, false], [false, false]]);
+    await expect.poll(flags).toEqual([[false, false], [false, false]]);
 
     // Delete with the focus outside the canvas; Ctrl+Z brings the node back.
     await select(page, [preview]);
