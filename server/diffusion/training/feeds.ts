@@ -59,7 +59,7 @@ export class StepFeeds {
     const g = this.graph;
     // One timestep per item; a UNet that takes one timestep (a scalar, as optimum's current
     // export declares it) gets one draw for the whole batch.
-    const perItem = g.timestep.dims.length === 1 && g.timestep.dims[0] === N;
+    const perItem = g.timestep.perItem;
     const shared = perItem ? 0 : rng.int(T);
     const ts = items.map(() => (perItem ? rng.int(T) : shared));
     const sched = model.scheduler();
@@ -70,7 +70,7 @@ export class StepFeeds {
     const tsValues = perItem ? ts : ts.slice(0, 1);
     const feeds: Record<string, ort.Tensor> = {
       [g.sample]: new ort.Tensor('float32', noisy, latents.shape),
-      [g.timestep.name]: timestepsOfType(dtypeOf(g.timestep.elemType), tsValues, g.timestep.dims) ?? new ort.Tensor('float32', Float32Array.from(tsValues), g.timestep.dims),
+      [g.timestep.name]: timestepsOfType(dtypeOf(g.timestep.elemType), tsValues, perItem ? [N] : g.timestep.dims) ?? new ort.Tensor('float32', Float32Array.from(tsValues), perItem ? [N] : g.timestep.dims),
       [TARGET]: new ort.Tensor('float32', target, latents.shape),
       [WEIGHTS]: new ort.Tensor('float32', Float32Array.from(items.map((i) => i.weight)), [N]),
       [g.text.name]: await textFeed(model, g.text, this.baseText, items.map((i) => i.prompt)),
@@ -83,4 +83,27 @@ export class StepFeeds {
     for (const a of g.attention) feeds[a.mask] = new ort.Tensor('float32', attentionMask(model.tokenizer, items, a, latentW), a.maskDims);
     return { feeds, items };
   }
+}
+
+/**
+ * A step's feeds cut into runs of `graph.batch` items along the first axis of every per-item
+ * input (sample, target, weights, text, per-item timesteps); the trained tensors go to each.
+ */
+export function microBatches(graph: TrainGraphInfo, feeds: Record<string, ort.Tensor>, items: number): Record<string, ort.Tensor>[] {
+  const b = graph.batch;
+  if (b >= items) return [feeds];
+  if (graph.attention.length) throw new Error('training: a multi-subject step cannot run in micro-batches');
+  const perItem = new Set([graph.sample, TARGET, WEIGHTS, graph.text.name, ...(graph.timestep.perItem ? [graph.timestep.name] : [])]);
+  const runs: Record<string, ort.Tensor>[] = [];
+  for (let i0 = 0; i0 < items; i0 += b) {
+    const run: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      if (!perItem.has(name)) { run[name] = t; continue; }
+      const per = t.size / items;
+      const data = (t.data as Float32Array).subarray(i0 * per, (i0 + b) * per);
+      run[name] = new ort.Tensor(t.type as 'float32', data as Float32Array, [b, ...t.dims.slice(1)]);
+    }
+    runs.push(run);
+  }
+  return runs;
 }

@@ -7,7 +7,7 @@ import { createSession, type AdamW, type Parameter, type Session, type ort } fro
 import type { LoadedModel } from '../model/index.ts';
 import type { BatchItem } from './batch.ts';
 import type { CheckpointStore } from './checkpoint.ts';
-import { StepFeeds, type FeedSource } from './feeds.ts';
+import { microBatches, StepFeeds, type FeedSource } from './feeds.ts';
 import { saveTrainState, restoreTrainState } from './train-state.ts';
 import { LOSS, PER_ITEM, UNMIX, type TrainGraph, type TrainGraphInfo } from './train-graph.ts';
 import type { StepReport } from './types.ts';
@@ -126,34 +126,62 @@ export class GraphTrainer {
     return this.stepFeeds.feeds(step);
   }
 
-  /** Any tensors of the graph for step `step`'s batch at the current δ (diagnostics, tests). */
+  /** Any tensors of the graph for step `step`'s batch at the current δ (diagnostics, tests; a graph run on the whole batch). */
   async outputs(step: number, names: string[]): Promise<{ out: Record<string, ort.Tensor>; items: BatchItem[] }> {
     const { feeds, items } = await this.feeds(step);
+    if (this.graph.batch < items.length) throw new Error(`outputs: this graph runs ${this.graph.batch} of the ${items.length} items at a time`);
     return { out: await this.session.run(feeds, names), items };
   }
 
   /** Loss of step `step`'s batch at the current δ, without updating. */
   async evaluate(step: number): Promise<number> {
-    const { feeds } = await this.feeds(step);
-    const out = await this.session.run(feeds, [LOSS]);
-    return Number(out[LOSS].data[0]);
+    const { feeds, items } = await this.feeds(step);
+    let loss = 0;
+    for (const run of microBatches(this.graph, feeds, items.length)) loss += Number((await this.session.run(run, [LOSS]))[LOSS].data[0]);
+    return loss;
+  }
+
+  /** Loss and gradients of step `step`'s batch at the current δ, without updating. */
+  async gradients(step: number): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+    const { feeds, items } = await this.feeds(step);
+    const out = await this.runBatch(feeds, items.length, [LOSS, ...this.params.map((p) => `grad/${p.name}`)]);
+    return { loss: Number(out[LOSS][0]), grads: new Map(this.params.map((p) => [p.name, out[`grad/${p.name}`]])) };
+  }
+
+  /** The step's batch through the graph, in micro-batches where it has them: losses and gradients summed, per-item terms in order. */
+  private async runBatch(feeds: Record<string, ort.Tensor>, items: number, fetches: string[]): Promise<Record<string, Float32Array>> {
+    const sum: Record<string, Float32Array> = {};
+    const per: Float32Array[] = [];
+    for (const run of microBatches(this.graph, feeds, items)) {
+      const out = await this.session.run(run, fetches);
+      for (const name of fetches) {
+        const v = out[name].data as Float32Array;
+        if (name === PER_ITEM) per.push(v);
+        else if (!sum[name]) sum[name] = Float32Array.from(v);
+        else for (let i = 0; i < v.length; i++) sum[name][i] += v[i];
+      }
+    }
+    const all = new Float32Array(items);
+    let o = 0;
+    for (const p of per) { all.set(p, o); o += p.length; }
+    return { ...sum, [PER_ITEM]: all };
   }
 
   private async step(step: number): Promise<{ ok: boolean; loss: number; terms: StepReport['terms']; gradNorm: number }> {
     const { feeds, items } = await this.feeds(step);
     const fetches = [LOSS, PER_ITEM, ...(this.graph.attention.length ? [UNMIX] : []), ...this.params.map((p) => `grad/${p.name}`)];
-    const out = await this.session.run(feeds, fetches);
-    const loss = Number(out[LOSS].data[0]);
-    const per = out[PER_ITEM].data as Float32Array;
+    const out = await this.runBatch(feeds, items.length, fetches);
+    const loss = Number(out[LOSS][0]);
+    const per = out[PER_ITEM];
     const mean = (kind: BatchItem['kind']) => {
       const v = items.map((it, i) => (it.kind === kind ? per[i] : NaN)).filter((x) => !Number.isNaN(x));
       return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
     };
-    const terms = { instance: mean('instance'), prior: mean('class'), unmix: this.graph.attention.length ? Number(out[UNMIX].data[0]) : 0 };
+    const terms = { instance: mean('instance'), prior: mean('class'), unmix: this.graph.attention.length ? Number(out[UNMIX][0]) : 0 };
     const grads: Record<string, Float32Array> = {};
     let finite = Number.isFinite(loss);
     for (const p of this.params) {
-      const gr = out[`grad/${p.name}`].data as Float32Array;
+      const gr = out[`grad/${p.name}`];
       for (let i = 0; finite && i < gr.length; i++) finite = Number.isFinite(gr[i]);
       grads[p.name] = gr;
     }

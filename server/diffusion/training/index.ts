@@ -8,7 +8,7 @@ export { augment, drawAugment, applyAugment, flipHorizontal, type AugmentOptions
 export { ensureClassImages, classImageKey, classImageDir, CLASS_IMAGE_DEFAULTS, type ClassImageSpec } from './class-images.ts';
 export { CheckpointStore, runKey, encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 export { drawBatch, type BatchItem } from './batch.ts';
-export { buildTrainGraph, crossAttentionProbs, trainGraphFrom, lossGraphOptions, type TrainGraph, type TrainableGraph, type LossGraphOptions } from './train-graph.ts';
+export { buildTrainGraph, crossAttentionProbs, trainGraphFrom, lossGraphOptions, microBatch, type TrainGraph, type TrainableGraph, type LossGraphOptions } from './train-graph.ts';
 // The pieces a trainer is built from (research/baselines builds a full fine-tune on them).
 export { checkTrainable } from './trainable.ts';
 export { GraphTrainer, openTrainSession, trainOnce, type GraphRun } from './graph-trainer.ts';

@@ -18,6 +18,8 @@ export interface TrainRun extends GraphRun {
   svd: SvdValue;
   /** Starting δ per layer (resume_shifts); missing layers start at 0. */
   initial?: ReadonlyMap<string, Float32Array>;
+  /** Items per run of the training graph (tests); default microBatch()'s choice. */
+  graphBatch?: number;
 }
 
 /** Layers that get gradients for the chosen parts. */
@@ -53,7 +55,7 @@ export class ShiftTrainer extends GraphTrainer {
     const withTe = s.parts === 'unet+text_encoder' || teShifted;
     checkTrainable(model, withTe ? ['unet', 'text_encoder'] : ['unet']);
     const graph = await buildTrainGraph({
-      ...lossGraphOptions(model, s),
+      ...lossGraphOptions(model, s, run.graphBatch),
       textEncoder: withTe ? partGraph(model, 'text_encoder') : undefined,
       svd,
       trainLayers: train,

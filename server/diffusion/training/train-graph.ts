@@ -8,6 +8,7 @@
 // identifier tokens' attention outside their subject's region, normalised to a mean.
 // trainGraphFrom adds the loss and the gradients to any UNet whose trained tensors are inputs
 // (a baseline's lifted weights, say).
+import { rowsPerCall } from '../pipeline/chunks.ts';
 import { attentionFor, differentiate, GraphBuilder, loadModel, type DifferentiateOptions, makeValueInfo, MAX_RAISED_OPSET, modelOpset, probeShapes, raiseOpset, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
 import { addSpectralShifts, type SvdValue } from '../../spectral/index.ts';
 import type { LoadedModel, PartName } from '../model/index.ts';
@@ -84,8 +85,10 @@ export interface TrainGraph {
   trainInputs: string[];
   /** Names and element types of the data inputs. */
   sample: string;
-  /** dims: [N] (one timestep per item), or [] / [1] where the UNet takes one for the batch. */
-  timestep: { name: string; elemType: number; dims: number[] };
+  /** dims: [batch] with perItem (one timestep per item), or [] / [1] where the UNet takes one for the batch. */
+  timestep: { name: string; elemType: number; dims: number[]; perItem: boolean };
+  /** Items per run of the graph: a step's batch runs in micro-batches of this many (see microBatch). */
+  batch: number;
   text: { name: string; elemType: number; dims: number[] };
   attention: AttentionMap[];
   shapes: ShapeMap;
@@ -101,10 +104,24 @@ const elemTypeOf = (m: ModelProto, name: string): number => (m.graph?.input ?? [
  * The timestep input's shape for a batch of N: [N], or one value for the whole batch where the
  * UNet declares a scalar (optimum's current export: []) or an axis fixed to 1 ([1]).
  */
-function timestepDims(m: ModelProto, name: string, batch: number): number[] {
+function timestepDims(m: ModelProto, name: string, batch: number): { dims: number[]; perItem: boolean } {
   const dims = (m.graph?.input ?? []).find((v) => v.name === name)?.type?.tensorType?.shape?.dim;
-  if (dims?.length === 0) return [];
-  return dims?.length === 1 && Number(dims[0].dimValue) === 1 ? [1] : [batch];
+  if (dims?.length === 0) return { dims: [], perItem: false };
+  return dims?.length === 1 && Number(dims[0].dimValue) === 1 ? { dims: [1], perItem: false } : { dims: [batch], perItem: true };
+}
+
+/**
+ * Items per run of the training graph for a step of `items` items: all of them, or where the
+ * latents are big (SD at 512²) as many as one UNet call of sampling takes (rowsPerCall: one), so
+ * the activations the backward keeps are one item's; the step then runs the graph once per
+ * micro-batch and sums losses and gradients (the loss is a weighted sum over items, so the sum is
+ * exact). Multi-subject steps keep one run: their unmix penalty spans the batch.
+ */
+export function microBatch(items: number, latentH: number, latentW: number, subjects: number): number {
+  if (subjects > 1) return items;
+  let b = Math.min(items, rowsPerCall(latentH, latentW));
+  while (items % b !== 0) b--;
+  return b;
 }
 
 /** Text encoder nodes renamed into the UNet's graph (prefix `te/`), its output feeding encoder_hidden_states. */
@@ -140,11 +157,11 @@ export function partGraph(model: LoadedModel, part: PartName): PartGraph {
 }
 
 /** The shared options of a run's training graph: the model's UNet at the batch and resolution of the settings. */
-export function lossGraphOptions(model: LoadedModel, s: TrainSettings): LossGraphOptions {
+export function lossGraphOptions(model: LoadedModel, s: TrainSettings, graphBatch?: number): LossGraphOptions {
   const res = s.resolution;
   return {
     unet: partGraph(model, 'unet'),
-    batch: s.batchSize * (s.priorWeight > 0 ? 2 : 1),
+    batch: graphBatch ?? microBatch(s.batchSize * (s.priorWeight > 0 ? 2 : 1), res / model.downscale, res / model.downscale, s.subjects.length),
     latent: [model.latentChannels, res / model.downscale, res / model.downscale],
     textLength: model.tokenizer.maxLength,
     textDim: model.geometry.textDim ?? 0,
@@ -184,10 +201,10 @@ export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Pr
   // opset when higher); the loss nodes follow the graph's opset.
   let model = raiseOpset(g.model, MAX_RAISED_OPSET);
   const [C, h, w] = o.latent;
-  const tsDims = timestepDims(o.unet.model, timestep, o.batch);
+  const ts = timestepDims(o.unet.model, timestep, o.batch);
   const inputShapes: Record<string, readonly number[]> = {
     [sample]: [o.batch, C, h, w],
-    [timestep]: tsDims,
+    [timestep]: ts.dims,
     [text.name]: text.dims,
   };
   for (const [key, input] of g.deltaInputs) inputShapes[input] = g.inputDims(key);
@@ -214,7 +231,8 @@ export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Pr
     deltaInputs: g.deltaInputs,
     trainInputs: g.trainInputs,
     sample,
-    timestep: { name: timestep, elemType: elemTypeOf(o.unet.model, timestep), dims: tsDims },
+    timestep: { name: timestep, elemType: elemTypeOf(o.unet.model, timestep), ...ts },
+    batch: o.batch,
     text,
     attention,
     shapes,
