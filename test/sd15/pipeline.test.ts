@@ -26,6 +26,17 @@ const load = (name: string) => {
   return p;
 };
 
+
+/** Sample at 64×64, 3 steps, guidance 2, batch 2: right shapes, finite, not a constant image. */
+async function sampleBatchOfTwo(model: LoadedModel): Promise<void> {
+  const out = await Sample.run({ model, prompt: 'a photo of a sks dog', negative_prompt: 'blurry', steps: 3, guidance_scale: 2, eta: 0, seed: 1, width: 64, height: 64, batch_size: 2, latent: undefined, shifts: undefined, shift_scale: 1 }, nodeContext(storage));
+  const [images, latent] = out.outputs as [ImageBatch, Latent];
+  expect(images.shape).toEqual([2, 64, 64, 3]);
+  expect(latent.shape).toEqual([2, 4, 8, 8]);
+  expect(finite(images.data) && finite(latent.samples)).toBe(true);
+  // Not a constant image: the UNet and the VAE decoder did something.
+  expect(Math.max(...images.data) - Math.min(...images.data)).toBeGreaterThan(0.01);
+}
 describe.each(VARIANTS)('SD 1.5 architecture, %s', (variant) => {
   it('Load Model lists it, checks every part and reads SD geometry from the configs', async () => {
     const options = LoadModel.inputs.model_name.options as (env: { storage: typeof storage }) => string[];
@@ -55,14 +66,7 @@ describe.each(VARIANTS)('SD 1.5 architecture, %s', (variant) => {
   });
 
   it('Sample: 64×64, 3 steps, guidance 2, batch 2', async () => {
-    const model = await load(variant);
-    const out = await Sample.run({ model, prompt: 'a photo of a sks dog', negative_prompt: 'blurry', steps: 3, guidance_scale: 2, eta: 0, seed: 1, width: 64, height: 64, batch_size: 2, latent: undefined, shifts: undefined, shift_scale: 1 }, nodeContext(storage));
-    const [images, latent] = out.outputs as [ImageBatch, Latent];
-    expect(images.shape).toEqual([2, 64, 64, 3]);
-    expect(latent.shape).toEqual([2, 4, 8, 8]);
-    expect(finite(images.data) && finite(latent.samples)).toBe(true);
-    // Not a constant image: the UNet and the VAE decoder did something.
-    expect(Math.max(...images.data) - Math.min(...images.data)).toBeGreaterThan(0.01);
+    await sampleBatchOfTwo(await load(variant));
   });
 
   it('DDIM Invert → Slerp Noise → Sample', async () => {
@@ -96,13 +100,7 @@ describe("optimum's current export layout: a float scalar timestep and latent_pa
   });
 
   it('Sample: 64×64, 3 steps, guidance 2, batch 2 (one scalar timestep for the doubled batch)', async () => {
-    const model = await load(name);
-    const out = await Sample.run({ model, prompt: 'a photo of a sks dog', negative_prompt: 'blurry', steps: 3, guidance_scale: 2, eta: 0, seed: 1, width: 64, height: 64, batch_size: 2, latent: undefined, shifts: undefined, shift_scale: 1 }, nodeContext(storage));
-    const [images, latent] = out.outputs as [ImageBatch, Latent];
-    expect(images.shape).toEqual([2, 64, 64, 3]);
-    expect(latent.shape).toEqual([2, 4, 8, 8]);
-    expect(finite(images.data) && finite(latent.samples)).toBe(true);
-    expect(Math.max(...images.data) - Math.min(...images.data)).toBeGreaterThan(0.01);
+    await sampleBatchOfTwo(await load(name));
   });
 
   it('DDIM Invert encodes to the mean half of latent_parameters, as the classic export now does', async () => {

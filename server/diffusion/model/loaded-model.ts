@@ -113,6 +113,11 @@ export class LoadedModel {
     return new PartRunner(part, s, this.io[part].inputNames, this.io[part].outputNames);
   }
 
+  /** Bytes of a part's files on disk (graph and external data), read once per model. */
+  partBytes(part: PartName): number {
+    return this.sessions[part].bytes();
+  }
+
   /** Sessions opened so far per part (for tests of session reuse). */
   sessionStats(part: PartName): { created: number; variants: string[] } {
     return { created: this.sessions[part].created, variants: this.sessions[part].variantKeys() };

@@ -88,8 +88,8 @@ export class PartSessions {
   }
 
   private bytesCache: number | undefined;
-  /** The part's files on disk (graph and external data). */
-  private bytes(): number {
+  /** The part's files on disk (graph and external data), read once. */
+  bytes(): number {
     this.bytesCache ??= modelFolderBytes(this.file);
     return this.bytesCache;
   }

@@ -5,7 +5,6 @@
 // latent → RGB per latent cell, ComfyUI's latent2rgb idea, with the map fitted once per model by
 // least squares against the model's own decoder on a small latent: every step, almost free.
 import { encodePng } from '../../image/index.ts';
-import { modelFolderBytes } from '../../onnx/index.ts';
 import type { LoadedModel } from '../model/index.ts';
 import { randn } from '../rng.ts';
 import type { Latent } from './latent.ts';
@@ -31,7 +30,7 @@ export type PreviewMethod = 'decoder' | 'linear';
 /** What previews of this latent size cost: the decoder where cheap, else the linear map. */
 export function previewMethod(model: LoadedModel, latentShape: readonly number[]): PreviewMethod {
   const cells = latentShape[2] * latentShape[3];
-  return modelFolderBytes(model.layout.parts.vae_decoder) * cells > DECODE_BUDGET ? 'linear' : 'decoder';
+  return model.partBytes('vae_decoder') * cells > DECODE_BUDGET ? 'linear' : 'decoder';
 }
 
 /** The preview PNG for this step, or undefined when this step shows none. */
