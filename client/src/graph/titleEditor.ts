@@ -60,12 +60,17 @@ export function openTitleEditor(o: TitleEditorOptions): HTMLInputElement {
     }
   });
   input.addEventListener('blur', () => close(true));
+  // Keys typed before the deferred focus below runs must not be selected over and replaced.
+  let typed = false;
+  input.addEventListener('input', () => (typed = true));
   document.body.appendChild(input);
-  // Focus after the pointer sequence that opened it, so the canvas does not take focus back.
+  input.focus();
+  input.select();
+  // Again after the pointer sequence that opened it, in case the canvas took focus back.
   setTimeout(() => {
-    if (done) return;
+    if (done || document.activeElement === input) return;
     input.focus();
-    input.select();
+    if (!typed) input.select();
   }, 0);
   return input;
 }
