@@ -8,7 +8,11 @@
 // python3-torch and python3-onnx; ~11 min, 4.3 GB) into tmp/bench/sd15-full and kept. Each stage
 // runs in its own process (bench/sd15/stage.ts) so its peak RSS is its own; a stage is stopped
 // when its RSS passes SD15_BENCH_CAP_GIB (default 20) and reported as such, to keep the machine up.
-// Options (environment): SD15_STAGES=load,svd,sample,train  SD15_SAMPLE_STEPS=3  SD15_TRAIN_STEPS=2
+// Speed rows at the end put Sample and DDIM Invert steps against the bare ORT run of the same UNet
+// at the same batch ('bare'), training steps against the bare forward, and 'setup' (graph + session,
+// from the graph cache when 'train' or 'setup' ran before with the same model and options).
+// Options (environment): SD15_STAGES=load,svd,bare,sample,invert,setup,train  SD15_SAMPLE_STEPS=3
+// SD15_INVERT_STEPS=3  SD15_TRAIN_STEPS=2
 // SD15_TRAIN_LAYERS=all|attention  SD15_SIZE=512.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
@@ -95,17 +99,50 @@ export async function run(): Promise<void> {
   if (!ensureModel()) return;
   mkdirSync(MODELS, { recursive: true });
   if (!existsSync(join(MODELS, 'sd15-full'))) symlinkSync(MODEL, join(MODELS, 'sd15-full'), 'dir');
-  const stages = (process.env.SD15_STAGES ?? 'load,svd,sample,train').split(',');
+  const stages = (process.env.SD15_STAGES ?? 'load,svd,bare,sample,invert,setup,train').split(',');
   const size = Number(process.env.SD15_SIZE ?? 512);
   for (const name of stages) {
     // SVD Decompose is timed cold; training reads the factors it cached.
     if (name === 'svd') rmSync(join(DATA, 'cache', 'svd'), { recursive: true, force: true });
     const opts: Figures = name === 'sample' ? { size, steps: Number(process.env.SD15_SAMPLE_STEPS ?? 3) }
-      : name === 'train' ? { size, steps: Number(process.env.SD15_TRAIN_STEPS ?? 2), layers: process.env.SD15_TRAIN_LAYERS ?? 'all' } : {};
+      : name === 'invert' ? { size, steps: Number(process.env.SD15_INVERT_STEPS ?? 3) }
+      : name === 'bare' ? { size }
+      : name === 'train' || name === 'setup' ? { size, steps: Number(process.env.SD15_TRAIN_STEPS ?? 2), layers: process.env.SD15_TRAIN_LAYERS ?? 'all' } : {};
     const f = await stage(name, opts);
     if (name === 'svd') f.svd_cache_gb = +(dirBytes(join(DATA, 'cache', 'svd')) / 1e9).toFixed(2);
+    results.set(name, f);
     console.log(`${name}: ${JSON.stringify(f)}${mark(name, f)}`);
   }
+  for (const line of speedRows(results)) console.log(line);
+}
+
+const results = new Map<string, Figures>();
+
+/** Median of the steps after the first (which opens sessions and encodes the prompt). */
+function warmStep(f: Figures | undefined): number | undefined {
+  const steps = (f?.step_s as number[] | undefined)?.slice(1).sort((a, b) => a - b);
+  return steps?.length ? steps[Math.floor(steps.length / 2)] : undefined;
+}
+
+/** The speed targets against the bare ORT anchor of the same run. */
+function speedRows(r: Map<string, Figures>): string[] {
+  const bare = r.get('bare');
+  const rows: string[] = [];
+  const ratio = (what: string, step: number | undefined, anchor: unknown, target: number, anchorName: string) => {
+    if (step === undefined || typeof anchor !== 'number') return;
+    const x = step / anchor;
+    rows.push(`speed: ${what} ${step} s/step, bare ORT ${anchorName} ${anchor} s: ${x.toFixed(2)}× (target ≤ ${target}: ${x <= target ? 'met' : 'NOT met'})`);
+  };
+  ratio('Sample (guidance: UNet batch 2)', warmStep(r.get('sample')), bare?.unet_b2_s, 1.05, 'batch 2');
+  ratio('DDIM Invert (guidance 1: batch 1)', warmStep(r.get('invert')), bare?.unet_b1_s, 1.05, 'batch 1');
+  const train = r.get('train')?.step_s as number[] | undefined;
+  if (train?.length) ratio('training (1 instance + 1 prior)', Math.min(...train), bare?.unet_b2_s, 3.2, 'forward batch 2');
+  const setup = r.get('setup');
+  if (setup) {
+    const total = ((setup.graph_build_s ?? setup.graph_cached_s) as number) + (setup.session_open_s as number);
+    rows.push(`speed: training set-up ${setup.graph_build_s !== undefined ? `graph built ${setup.graph_build_s} s` : `graph from the cache ${setup.graph_cached_s} s`} + session ${setup.session_open_s} s = ${total.toFixed(1)} s (target ≤ 20: ${total <= 20 ? 'met' : 'NOT met'})`);
+  }
+  return rows;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -7,6 +7,7 @@ import { createSession, type AdamW, type Parameter, type Session, type ort } fro
 import type { LoadedModel } from '../model/index.ts';
 import type { BatchItem } from './batch.ts';
 import type { CheckpointStore } from './checkpoint.ts';
+import type { CachedGraph, TrainGraphCache } from './graph-cache.ts';
 import { microBatches, StepFeeds, type FeedSource } from './feeds.ts';
 import { saveTrainState, restoreTrainState } from './train-state.ts';
 import { LOSS, PER_ITEM, UNMIX, type TrainGraph, type TrainGraphInfo } from './train-graph.ts';
@@ -14,6 +15,8 @@ import type { StepReport } from './types.ts';
 
 export interface GraphRun extends FeedSource {
   checkpoints?: CheckpointStore;
+  /** Where built training graphs are kept across runs (absent: built every run). */
+  graphCache?: TrainGraphCache;
   signal?: AbortSignal;
   onStep?: (r: StepReport) => void;
   log?: (message: string) => void;
@@ -40,8 +43,9 @@ export interface TrainResult {
  * not kept: with SD 1.5 that is 4 GiB of inference sessions and the graph's weights and SVD
  * factors not held twice while training runs. No pre-packed weight copies (see SessionOptions).
  */
-export async function openTrainSession(model: LoadedModel, graph: TrainGraph): Promise<{ session: Session; info: TrainGraphInfo }> {
+export async function openTrainSession(model: LoadedModel, graph: TrainGraph | CachedGraph): Promise<{ session: Session; info: TrainGraphInfo }> {
   await model.release();
+  if ('file' in graph) return { session: await createSession(graph.file, { device: model.device, cache: false, prepacking: false }), info: graph.info };
   const { model: proto, ...info } = graph;
   const session = await createSession(proto, { device: model.device, cache: false, prepacking: false });
   return { session, info };

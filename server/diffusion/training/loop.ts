@@ -9,7 +9,8 @@ import { InputError } from '../../core/index.ts';
 import { checkTrainable } from './trainable.ts';
 import { GraphTrainer, openTrainSession, trainOnce, type GraphRun, type TrainResult } from './graph-trainer.ts';
 import { runOptimizer, shiftGroups } from './optimizer.ts';
-import { buildTrainGraph, lossGraphOptions, partGraph } from './train-graph.ts';
+import type { CachedGraph } from './graph-cache.ts';
+import { buildTrainGraph, lossGraphOptions, partGraph, type TrainGraph } from './train-graph.ts';
 import type { TrainSettings } from './types.ts';
 
 export type { TrainResult } from './graph-trainer.ts';
@@ -54,18 +55,29 @@ export class ShiftTrainer extends GraphTrainer {
     const teShifted = [...svd.layers.values()].some((l) => l.part === 'text_encoder' && deltas.get(l.name)!.some((v) => v !== 0));
     const withTe = s.parts === 'unet+text_encoder' || teShifted;
     checkTrainable(model, withTe ? ['unet', 'text_encoder'] : ['unet']);
-    const graph = await buildTrainGraph({
-      ...lossGraphOptions(model, s, run.graphBatch),
-      textEncoder: withTe ? partGraph(model, 'text_encoder') : undefined,
-      svd,
-      trainLayers: train,
+    const options = lossGraphOptions(model, s, run.graphBatch);
+    const { unet: _unet, ...graphOptions } = options;
+    // Everything the graph is built from (the model by its content hash, the SVD by its layers).
+    const key = run.graphCache?.key({
+      model: model.contentHash, graphOptions, withTe, train,
+      layers: [...svd.layers.values()].map((l) => [l.name, l.part, l.k, l.stored ? 'stored' : 'memory']),
     });
-    const t1 = performance.now();
-    run.log?.(`training graph: ${graph.model.graph?.node?.length ?? 0} nodes, built in ${((t1 - t0) / 1000).toFixed(1)} s`);
+    let graph: TrainGraph | CachedGraph | undefined = key ? run.graphCache!.load(key) : undefined;
+    if (graph) run.log?.(`training graph: the one built before for this model, layer selection and batch, found in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    else {
+      const built = await buildTrainGraph({ ...options, textEncoder: withTe ? partGraph(model, 'text_encoder') : undefined, svd, trainLayers: train });
+      run.log?.(`training graph: ${built.model.graph?.node?.length ?? 0} nodes, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      if (key) {
+        const ts = performance.now();
+        graph = run.graphCache!.save(key, built);
+        run.log?.(`training graph: saved for later runs in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
+      } else graph = built;
+    }
+    const t2 = performance.now();
     const { session, info } = await openTrainSession(model, graph);
-    run.log?.(`training session opened in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
-    const params: Parameter[] = train.map((l) => ({ name: graph.deltaInputs.get(l)!, dims: [svd.layers.get(l)!.k], data: deltas.get(l)! }));
-    const optimizer = runOptimizer(params, s, shiftGroups(svd, train, graph.deltaInputs, s));
+    run.log?.(`training session opened in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+    const params: Parameter[] = train.map((l) => ({ name: info.deltaInputs.get(l)!, dims: [svd.layers.get(l)!.k], data: deltas.get(l)! }));
+    const optimizer = runOptimizer(params, s, shiftGroups(svd, train, info.deltaInputs, s));
     return new ShiftTrainer(run, info, session, params, optimizer, deltas, performance.now() - t0);
   }
 }

@@ -11,6 +11,7 @@ import { randn } from '../rng.ts';
 import { CLASS_IMAGE_DEFAULTS, ensureClassImages, type ClassImageSpec } from './class-images.ts';
 import { CheckpointStore, runKey } from './checkpoint.ts';
 import { InputError } from '../../core/index.ts';
+import { TrainGraphCache } from './graph-cache.ts';
 import { trainShifts, type TrainResult } from './loop.ts';
 import type { PreserveSet } from './batch.ts';
 import type { StepReport, TrainSettings } from './types.ts';
@@ -128,7 +129,8 @@ export async function runTraining(o: RunOptions): Promise<RunOutput> {
   const useCheckpoints = o.checkpoints ?? settings.checkpointEvery > 0;
   const store = useCheckpoints ? new CheckpointStore(join(storage.dataDir, 'checkpoints', key), storage.writeFileAtomic) : undefined;
 
-  const result = await trainShifts({ model, svd, settings, classImages, preserve, initial: o.resume?.deltas, checkpoints: store, signal: o.signal, onStep: o.onStep, log });
+  const graphCache = new TrainGraphCache(join(storage.cacheDir, 'train-graphs'));
+  const result = await trainShifts({ model, svd, settings, classImages, preserve, initial: o.resume?.deltas, checkpoints: store, graphCache, signal: o.signal, onStep: o.onStep, log });
   const metadata: Record<string, string> = {
     ...(o.resume?.metadata ?? {}),
     [META_TRAINING]: JSON.stringify({

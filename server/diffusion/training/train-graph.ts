@@ -9,7 +9,7 @@
 // trainGraphFrom adds the loss and the gradients to any UNet whose trained tensors are inputs
 // (a baseline's lifted weights, say).
 import { rowsPerCall } from '../pipeline/chunks.ts';
-import { attentionFor, differentiate, GraphBuilder, loadModel, type DifferentiateOptions, makeValueInfo, MAX_RAISED_OPSET, modelOpset, probeShapes, raiseOpset, type ModelProto, type NodeProto, type ShapeMap, type ValueInfoProto } from '../../onnx/index.ts';
+import { attentionFor, differentiate, GraphBuilder, loadModel, type DifferentiateOptions, makeValueInfo, MAX_RAISED_OPSET, modelOpset, probeShapes, raiseOpset, type ModelProto, type NodeProto, type ValueInfoProto } from '../../onnx/index.ts';
 import { addSpectralShifts, type SvdValue } from '../../spectral/index.ts';
 import type { LoadedModel, PartName } from '../model/index.ts';
 import { liftToFloat32 } from './float32-graph.ts';
@@ -91,7 +91,6 @@ export interface TrainGraph {
   batch: number;
   text: { name: string; elemType: number; dims: number[] };
   attention: AttentionMap[];
-  shapes: ShapeMap;
 }
 
 /** What a trainer keeps of a TrainGraph once its session is open: everything but the ModelProto,
@@ -235,7 +234,6 @@ export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Pr
     batch: o.batch,
     text,
     attention,
-    shapes,
   };
 }
 
