@@ -16,7 +16,8 @@ export {
   decomposeModel, decomposeGraph, layerFactors, normFactors, svdCacheDir, svdLayerLengths, POOL_MIN_ELEMENTS,
   type SvdLayer, type SvdValue, type DecomposeOptions, type DecomposeStats,
 } from './svd-model.ts';
-export { addSpectralShifts, zeroDeltaFeeds, DELTA_PREFIX, type TrainRewriteOptions, type SpectralTrainGraph } from './rewrite-train.ts';
+export { addSpectralShifts, zeroDeltaFeeds, DELTA_PREFIX, type TrainRewriteOptions, type SpectralTrainGraph, type ShiftFactors } from './rewrite-train.ts';
+export { factorizeShifts, shiftCosts, type FactorizeResult } from './factorize-train.ts';
 export { listShiftFiles, shiftSavePath, loadShiftsForModel, fileSignature, SHIFT_EXT, type LoadedShiftFile } from './shift-library.ts';
 export { shiftOverrides, shiftOverridesKeys, shiftedWeight, ShiftApplyError, type PartOverrides, type BakeOptions } from './bake.ts';
 export type {} from './sockets.ts';

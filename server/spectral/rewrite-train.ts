@@ -25,6 +25,27 @@ export interface SpectralTrainGraph {
   deltaInputs: Map<string, string>;
   /** Layer name → the tensor holding W_δ (for tests and diagnostics). */
   shiftedWeights: Map<string, string>;
+  /** Layer name → the tensors W_δ is built from (factorize-train.ts may apply them to activations instead). */
+  factors: Map<string, ShiftFactors>;
+}
+
+/**
+ * The tensors of one layer's W_δ, in float32: W_δ = W + U·diag(coef)·Vᵀ (coef = ReLU(σ + s·δ) − σ),
+ * or, where W left the graph (`weight` absent), U·diag(coef)·Vᵀ with coef = ReLU(σ + s·δ).
+ * U is rows×k, V cols×k, `wd` has the layer's shape.
+ */
+export interface ShiftFactors {
+  layer: string;
+  wd: string;
+  U: string;
+  V: string;
+  coef: string;
+  /** The original weight, as float32 (absent for layers built from their factors alone). */
+  weight?: string;
+  rows: number;
+  cols: number;
+  k: number;
+  shape: readonly number[];
 }
 
 export const DELTA_PREFIX = 'delta/';
@@ -46,6 +67,7 @@ export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: Spectr
   const s = b.constant(Float32Array.of(scale), [], 'float32', 'spectral/scale');
   const deltaInputs = new Map<string, string>();
   const shiftedWeights = new Map<string, string>();
+  const factors = new Map<string, ShiftFactors>();
   const rewire = new Map<string, string>();
 
   for (const l of layers) {
@@ -55,10 +77,11 @@ export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: Spectr
     if (dims.join() !== l.shape.join()) throw new Error(`${part}: ${l.initializer} is [${dims}] but the SVD of layer ${l.name} is for [${l.shape}]`);
     const dt = t.dataType ?? DataType.FLOAT;
     const delta = b.input(`${prefix}${l.name}`, 'float32', [l.k]);
-    const wd = shiftedWeight(b, l, delta, s, dt);
+    const f = shiftedWeight(b, l, delta, s, dt);
     deltaInputs.set(l.name, delta);
-    shiftedWeights.set(l.name, wd);
-    rewire.set(l.initializer, wd);
+    shiftedWeights.set(l.name, f.wd);
+    factors.set(l.name, f);
+    rewire.set(l.initializer, f.wd);
   }
   // Every reader of W now reads W_δ (the W_δ nodes themselves still read W).
   for (const n of g.node ?? []) n.input = (n.input ?? []).map((i) => rewire.get(i) ?? i);
@@ -69,7 +92,7 @@ export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: Spectr
   g.initializer = [...(g.initializer ?? []).filter((t) => !rewire.has(t.name!) || read.has(t.name!)), ...b.initializers];
   g.input = [...(g.input ?? []), ...b.inputs];
   for (const o of g.output ?? []) if (rewire.has(o.name!)) throw new Error(`${part}: weight ${o.name} is a graph output; cannot shift it`);
-  return { model: out, deltaInputs, shiftedWeights };
+  return { model: out, deltaInputs, shiftedWeights, factors };
 }
 
 /**
@@ -78,7 +101,7 @@ export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: Spectr
  * the graph drops W (SD 1.5: 3.9 GB not held by the training session); δ = 0 then gives W to
  * float32 rounding of the factors (~1e-6 relative) instead of bit for bit.
  */
-function shiftedWeight(b: GraphBuilder, l: SvdLayer, delta: string, s: string, dataType: number): string {
+function shiftedWeight(b: GraphBuilder, l: SvdLayer, delta: string, s: string, dataType: number): ShiftFactors {
   const base = `spectral/${l.name}`;
   const U = factor(b, l, 'U', [l.rows, l.k], `${base}/U`);
   const S = b.constant(l.S, [l.k], 'float32', `${base}/S`);
@@ -86,19 +109,23 @@ function shiftedWeight(b: GraphBuilder, l: SvdLayer, delta: string, s: string, d
   const node = (op: string, inputs: string[], attrs = {}) => b.node(op, inputs, attrs, { name: `${base}/${op}` });
   const is2d = l.shape.length === 2 && l.shape[0] === l.rows && l.shape[1] === l.cols;
   const shifted = node('Relu', [node('Add', [S, node('Mul', [delta, s])])]);
-  let wd: string;
+  let wd: string, coef: string;
+  let weight: string | undefined;
   if (l.stored) {
-    wd = node('Gemm', [node('Mul', [U, shifted]), V], { transB: 1 });
+    coef = shifted;
+    wd = node('Gemm', [node('Mul', [U, coef]), V], { transB: 1 });
   } else {
     // W + (U·diag(ReLU(σ + s·δ) − σ))·Vᵀ in one Gemm (C = W, β = 1: C + 0 = C exactly).
-    let w = l.initializer;
-    if (dataType !== DataType.FLOAT) w = node('Cast', [w], { to: DataType.FLOAT });
-    const w2d = is2d ? w : node('Reshape', [w, b.ints([l.rows, l.cols])]);
-    wd = node('Gemm', [node('Mul', [U, node('Sub', [shifted, S])]), V, w2d], { transB: 1 });
+    weight = l.initializer;
+    if (dataType !== DataType.FLOAT) weight = node('Cast', [weight], { to: DataType.FLOAT });
+    const w2d = is2d ? weight : node('Reshape', [weight, b.ints([l.rows, l.cols])]);
+    coef = node('Sub', [shifted, S]);
+    wd = node('Gemm', [node('Mul', [U, coef]), V, w2d], { transB: 1 });
   }
   if (!is2d) wd = node('Reshape', [wd, b.ints(l.shape)]);
-  if (dataType !== DataType.FLOAT) wd = node('Cast', [wd], { to: dataType });
-  return wd;
+  const f: ShiftFactors = { layer: l.name, wd, U, V, coef, weight, rows: l.rows, cols: l.cols, k: l.k, shape: l.shape };
+  if (dataType !== DataType.FLOAT) f.wd = node('Cast', [wd], { to: dataType });
+  return f;
 }
 
 /**

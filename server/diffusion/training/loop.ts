@@ -21,6 +21,8 @@ export interface TrainRun extends GraphRun {
   initial?: ReadonlyMap<string, Float32Array>;
   /** Items per run of the training graph (tests); default microBatch()'s choice. */
   graphBatch?: number;
+  /** false: every shift rebuilds W_δ (tests compare against it); default: activations where cheaper. */
+  shiftActivations?: boolean;
 }
 
 /** Layers that get gradients for the chosen parts. */
@@ -55,7 +57,7 @@ export class ShiftTrainer extends GraphTrainer {
     const teShifted = [...svd.layers.values()].some((l) => l.part === 'text_encoder' && deltas.get(l.name)!.some((v) => v !== 0));
     const withTe = s.parts === 'unet+text_encoder' || teShifted;
     checkTrainable(model, withTe ? ['unet', 'text_encoder'] : ['unet']);
-    const options = lossGraphOptions(model, s, run.graphBatch);
+    const options = { ...lossGraphOptions(model, s, run.graphBatch), shiftActivations: run.shiftActivations };
     const { unet: _unet, ...graphOptions } = options;
     // Everything the graph is built from (the model by its content hash, the SVD by its layers).
     const key = run.graphCache?.key({
@@ -66,7 +68,7 @@ export class ShiftTrainer extends GraphTrainer {
     if (graph) run.log?.(`training graph: the one built before for this model, layer selection and batch, found in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     else {
       const built = await buildTrainGraph({ ...options, textEncoder: withTe ? partGraph(model, 'text_encoder') : undefined, svd, trainLayers: train });
-      run.log?.(`training graph: ${built.model.graph?.node?.length ?? 0} nodes, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      run.log?.(`training graph: ${built.model.graph?.node?.length ?? 0} nodes, ${built.activationShifts.length} of ${built.deltaInputs.size} shifts on activations, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       if (key) {
         const ts = performance.now();
         graph = run.graphCache!.save(key, built);

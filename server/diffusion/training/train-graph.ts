@@ -10,7 +10,7 @@
 // (a baseline's lifted weights, say).
 import { rowsPerCall } from '../pipeline/chunks.ts';
 import { attentionFor, differentiate, GraphBuilder, loadModel, type DifferentiateOptions, makeValueInfo, MAX_RAISED_OPSET, modelOpset, probeShapes, raiseOpset, type ModelProto, type NodeProto, type ValueInfoProto } from '../../onnx/index.ts';
-import { addSpectralShifts, type SvdValue } from '../../spectral/index.ts';
+import { addSpectralShifts, factorizeShifts, type ShiftFactors, type SvdValue } from '../../spectral/index.ts';
 import type { LoadedModel, PartName } from '../model/index.ts';
 import { liftToFloat32 } from './float32-graph.ts';
 import type { TrainSettings } from './types.ts';
@@ -41,6 +41,8 @@ export interface LossGraphOptions {
   unmixWeight: number;
   /** How attention is differentiated (differentiate's `attention`): 'batched' for GPUs. */
   attention?: DifferentiateOptions['attention'];
+  /** Apply spectral shifts to activations where cheaper than rebuilding W_δ (factorize-train.ts). Default true. */
+  shiftActivations?: boolean;
 }
 
 export interface TrainGraphOptions extends LossGraphOptions {
@@ -62,6 +64,8 @@ export interface TrainableGraph {
   trainInputs: string[];
   /** The text input when the text encoder is chained in; absent: the UNet's text states. */
   text?: TrainGraph['text'];
+  /** The W_δ of each shifted layer (names as in `model`). */
+  shifts?: ShiftFactors[];
 }
 
 /** A cross-attention map exposed for the unmix penalty, with the mask input that weighs it. */
@@ -91,6 +95,8 @@ export interface TrainGraph {
   batch: number;
   text: { name: string; elemType: number; dims: number[] };
   attention: AttentionMap[];
+  /** Layers whose shift is applied to activations rather than rebuilt into W_δ (factorize-train.ts). */
+  activationShifts: string[];
 }
 
 /** What a trainer keeps of a TrainGraph once its session is open: everything but the ModelProto,
@@ -124,11 +130,16 @@ export function microBatch(items: number, latentH: number, latentW: number, subj
 }
 
 /** Text encoder nodes renamed into the UNet's graph (prefix `te/`), its output feeding encoder_hidden_states. */
+/** A text-encoder tensor's name once chained into the UNet's graph (its inputs keep theirs). */
+function chainedName(te: ModelProto): (n: string) => string {
+  const keep = new Set((te.graph!.input ?? []).map((v) => v.name!));
+  return (n) => (n === '' || keep.has(n) ? n : `te/${n}`);
+}
+
 function chain(unet: ModelProto, unetText: string, te: ModelProto, teInput: string, teOutput: string): ModelProto {
   const g = unet.graph!;
   const tg = te.graph!;
-  const keep = new Set((tg.input ?? []).map((v) => v.name!));
-  const rn = (n: string) => (n === '' || keep.has(n) ? n : `te/${n}`);
+  const rn = chainedName(te);
   const nodes: NodeProto[] = (tg.node ?? []).map((n) => ({ ...n, name: n.name ? `te/${n.name}` : n.name, input: (n.input ?? []).map(rn), output: (n.output ?? []).map(rn) }));
   const inits = (tg.initializer ?? []).map((t) => ({ ...t, name: rn(t.name!) }));
   nodes.push({ opType: 'Identity', name: 'te/to_unet', input: [rn(teOutput)], output: [unetText] });
@@ -174,11 +185,14 @@ export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph>
   const unetShifted = addSpectralShifts(o.unet.model, o.svd, 'unet');
   const deltaInputs = new Map(unetShifted.deltaInputs);
   let model = unetShifted.model;
+  const shifts = [...unetShifted.factors.values()];
   let text: TrainGraph['text'] | undefined;
   if (o.textEncoder) {
     const teShifted = addSpectralShifts(o.textEncoder.model, o.svd, 'text_encoder');
     for (const [k, v] of teShifted.deltaInputs) deltaInputs.set(k, v);
     const ids = o.textEncoder.inputs[0];
+    const rn = chainedName(teShifted.model);
+    for (const f of teShifted.factors.values()) shifts.push({ ...f, wd: rn(f.wd), U: rn(f.U), V: rn(f.V), coef: rn(f.coef), weight: f.weight && rn(f.weight) });
     model = chain(model, unetText, teShifted.model, ids, o.textEncoder.output);
     text = { name: ids, elemType: elemTypeOf(o.textEncoder.model, ids), dims: [o.batch, o.textLength] };
   }
@@ -187,7 +201,7 @@ export async function buildTrainGraph(o: TrainGraphOptions): Promise<TrainGraph>
     if (!d) throw new Error(`layer ${l} is not in the training graph`);
     return d;
   });
-  return trainGraphFrom(o, { model, deltaInputs, inputDims: (layer) => [o.svd.layers.get(layer)!.k], trainInputs, text });
+  return trainGraphFrom(o, { model, deltaInputs, inputDims: (layer) => [o.svd.layers.get(layer)!.k], trainInputs, text, shifts });
 }
 
 /** The loss (and unmix penalty) and its gradients with respect to `g.trainInputs`, on the UNet of `g`. */
@@ -224,6 +238,8 @@ export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Pr
   inputShapes[WEIGHTS] = [o.batch];
   for (const a of attention) inputShapes[a.mask] = a.maskDims;
   const shapes = await probeShapes(model, inputShapes);
+  let activationShifts: string[] = [];
+  if (g.shifts && o.shiftActivations !== false) ({ model, layers: activationShifts } = factorizeShifts(model, g.shifts, shapes));
   const grad = await differentiate(model, { loss: LOSS, wrt: g.trainInputs, shapes, attention: o.attention });
   return {
     model: grad,
@@ -234,6 +250,7 @@ export async function trainGraphFrom(o: LossGraphOptions, g: TrainableGraph): Pr
     batch: o.batch,
     text,
     attention,
+    activationShifts,
   };
 }
 
