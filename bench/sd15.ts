@@ -11,7 +11,9 @@
 // Speed rows at the end put Sample and DDIM Invert steps against the bare ORT run of the same UNet
 // at the same batch ('bare'), training steps against the bare forward, and 'setup' (graph + session,
 // from the graph cache when 'train' or 'setup' ran before with the same model and options).
-// Options (environment): SD15_STAGES=load,svd,bare,sample,invert,setup,train  SD15_SAMPLE_STEPS=3
+// 'torch' runs PyTorch's own SVDiff step (bench/torch/svdiff_step.py; Debian's python3-torch with
+// OpenBLAS) on the same architecture, the anchor of the training row.
+// Options (environment): SD15_STAGES=load,svd,bare,sample,invert,setup,train,torch  SD15_SAMPLE_STEPS=3
 // SD15_INVERT_STEPS=3  SD15_TRAIN_STEPS=2
 // SD15_TRAIN_LAYERS=all|attention  SD15_SIZE=512.
 import { spawn, spawnSync } from 'node:child_process';
@@ -99,7 +101,7 @@ export async function run(): Promise<void> {
   if (!ensureModel()) return;
   mkdirSync(MODELS, { recursive: true });
   if (!existsSync(join(MODELS, 'sd15-full'))) symlinkSync(MODEL, join(MODELS, 'sd15-full'), 'dir');
-  const stages = (process.env.SD15_STAGES ?? 'load,svd,bare,sample,invert,setup,train').split(',');
+  const stages = (process.env.SD15_STAGES ?? 'load,svd,bare,sample,invert,setup,train,torch').split(',');
   const size = Number(process.env.SD15_SIZE ?? 512);
   for (const name of stages) {
     // SVD Decompose is timed cold; training reads the factors it cached.
@@ -108,7 +110,7 @@ export async function run(): Promise<void> {
       : name === 'invert' ? { size, steps: Number(process.env.SD15_INVERT_STEPS ?? 3) }
       : name === 'bare' ? { size }
       : name === 'train' || name === 'setup' ? { size, steps: Number(process.env.SD15_TRAIN_STEPS ?? 2), layers: process.env.SD15_TRAIN_LAYERS ?? 'all' } : {};
-    const f = await stage(name, opts);
+    const f = name === 'torch' ? torchStep() : await stage(name, opts);
     if (name === 'svd') f.svd_cache_gb = +(dirBytes(join(DATA, 'cache', 'svd')) / 1e9).toFixed(2);
     results.set(name, f);
     console.log(`${name}: ${JSON.stringify(f)}${mark(name, f)}`);
@@ -117,6 +119,13 @@ export async function run(): Promise<void> {
 }
 
 const results = new Map<string, Figures>();
+
+/** PyTorch's own SVDiff step on the same architecture (bench/torch/svdiff_step.py), the training anchor. */
+function torchStep(): Figures {
+  const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/torch/svdiff_step.py'), process.env.SD15_TRAIN_STEPS ?? '2'], { encoding: 'utf8' });
+  if (r.status !== 0) return { stage: 'torch', failed: (r.error?.message ?? r.stderr.trim().split('\n').pop()) as string };
+  return { stage: 'torch', ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Figures) };
+}
 
 /** Median of the steps after the first (which opens sessions and encodes the prompt). */
 function warmStep(f: Figures | undefined): number | undefined {
@@ -137,6 +146,11 @@ function speedRows(r: Map<string, Figures>): string[] {
   ratio('DDIM Invert (guidance 1: batch 1)', warmStep(r.get('invert')), bare?.unet_b1_s, 1.05, 'batch 1');
   const train = r.get('train')?.step_s as number[] | undefined;
   if (train?.length) ratio('training (1 instance + 1 prior)', Math.min(...train), bare?.unet_b2_s, 3.2, 'forward batch 2');
+  const torch = r.get('torch')?.step_s as number[] | undefined;
+  if (train?.length && torch?.length) {
+    const [ours, theirs] = [Math.min(...train), Math.min(...torch)];
+    rows.push(`speed: training step ${ours} s, PyTorch's SVDiff step ${theirs.toFixed(1)} s: ${(theirs / ours).toFixed(2)}× faster (target > 1: ${ours < theirs ? 'met' : 'NOT met'})`);
+  }
   const setup = r.get('setup');
   if (setup) {
     const total = ((setup.graph_build_s ?? setup.graph_cached_s) as number) + (setup.session_open_s as number);

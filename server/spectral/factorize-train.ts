@@ -54,7 +54,7 @@ export function factorizeShifts(model: ModelProto, factors: Iterable<ShiftFactor
   let out = nodes.flatMap((n) => replaced.get(n) ?? [n]);
   // The new nodes read factors and coefficients made by the W_δ nodes, which come first.
   out = prune(out, outputs);
-  const read = new Set(out.flatMap((n) => n.input ?? []));
+  const read = readNames(out);
   for (const t of b.initializers) shapes.set(t.name!, { dims: t.dims!.map(Number), dataType: t.dataType!, value: tensorToNumbers(t) });
   return {
     model: { ...model, graph: { ...g, node: out, initializer: [...(g.initializer ?? []).filter((t) => read.has(t.name!) || outputs.has(t.name!)), ...b.initializers] } },
@@ -134,11 +134,24 @@ function emit(b: GraphBuilder, n: NodeProto, f: ShiftFactors, p: Plan, shapes: S
   return b.nodes.slice(start);
 }
 
+/** Names the nodes read, including inside their subgraphs (If, Loop, Scan bodies read outer names). */
+function readNames(nodes: readonly NodeProto[]): Set<string> {
+  const read = new Set<string>();
+  const walk = (ns: readonly NodeProto[]) => {
+    for (const n of ns) {
+      for (const i of n.input ?? []) read.add(i);
+      for (const a of n.attribute ?? []) for (const sub of [a.g, ...(a.graphs ?? [])]) if (sub) walk(sub.node ?? []);
+    }
+  };
+  walk(nodes);
+  return read;
+}
+
 /** Drops nodes none of whose outputs is read (repeatedly), keeping graph outputs' producers. */
 function prune(nodes: NodeProto[], outputs: Set<string>): NodeProto[] {
   let cur = nodes;
   for (;;) {
-    const read = new Set(cur.flatMap((n) => n.input ?? []));
+    const read = readNames(cur);
     const next = cur.filter((n) => (n.output ?? []).some((o) => o && (read.has(o) || outputs.has(o))));
     if (next.length === cur.length) return cur;
     cur = next;
