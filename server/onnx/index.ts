@@ -4,7 +4,7 @@ export * from './tensor.ts';
 export { loadModel, saveModel, serializeModel, readTensorBytes, allTensors, modelDataBytes, modelFolderBytes, cloneModelTree, type LoadOptions, type SaveOptions } from './io.ts';
 export { MAX_RAISED_OPSET, modelOpset, raiseOpset } from './opset.ts';
 export { GraphBuilder, float, FloatAttr, GraphAttr, makeAttribute, makeValueInfo, DEFAULT_OPSET, type Attrs, type AttrValue, type BuilderOptions } from './builder.ts';
-export { createSession, clearSessionCache, resolveDevice, DeviceUnavailableError, ort, type Device, type ConcreteDevice, type Session, type SessionOptions } from './session.ts';
+export { ARENA_MAX_BYTES, RUN_RELEASE, createSession, clearSessionCache, resolveDevice, DeviceUnavailableError, ort, type Device, type ConcreteDevice, type Session, type SessionOptions } from './session.ts';
 export { probeShapes, pinShapes, zeros, ortTypeToOnnx, type ShapeMap, type TensorInfo, type ProbeOptions } from './shapes.ts';
 export { attentionFor, differentiate, differentiateWithShapes, type DifferentiateOptions } from './autodiff/differentiate.ts';
 export { addMseLoss, addWeightedSum } from './autodiff/losses.ts';

@@ -6,7 +6,7 @@
 // (x·U) ⊙ (g·V) — no weight-sized tensor at all. SD 1.5's 1280-channel layers at 8×8 and 16×16
 // latent cells and the text encoder's 77 tokens are 5–20× cheaper this way; its 64×64 layers
 // are not, and keep W_δ. Readers handled: MatMul(x, W_δ) and Conv(x, W_δ[, b]) with group 1.
-import { DataType, GraphBuilder, numel, tensorToNumbers, type ModelProto, type NodeProto, type ShapeMap } from '../onnx/index.ts';
+import { DataType, GraphBuilder, numel, readTensorBytes, tensorToNumbers, type ModelProto, type NodeProto, type ShapeMap, type TensorProto } from '../onnx/index.ts';
 import type { ShiftFactors } from './rewrite-train.ts';
 
 /** Multiply-adds of one training run (forward + backward into δ) of a layer, each way. */
@@ -37,6 +37,7 @@ export function factorizeShifts(model: ModelProto, factors: Iterable<ShiftFactor
   b.reserve([...(g.initializer ?? []).map((t) => t.name!), ...(g.input ?? []).map((v) => v.name!), ...nodes.flatMap((n) => [...(n.output ?? []), n.name ?? ''])]);
   const replaced = new Map<NodeProto, NodeProto[]>();
   const done: string[] = [];
+  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
 
   for (const f of factors) {
     const users = readers.get(f.wd) ?? [];
@@ -46,7 +47,7 @@ export function factorizeShifts(model: ModelProto, factors: Iterable<ShiftFactor
     const tokens = plans.reduce((a, p) => a + p!.tokens, 0);
     const cost = shiftCosts(f, tokens);
     if (cost.activations >= cost.weight) continue;
-    users.forEach((n, i) => replaced.set(n, emit(b, n, f, plans[i]!, shapes)));
+    users.forEach((n, i) => replaced.set(n, emit(b, n, f, plans[i]!, shapes, inits)));
     done.push(f.layer);
   }
   if (done.length === 0) return { model, layers: [] };
@@ -55,7 +56,8 @@ export function factorizeShifts(model: ModelProto, factors: Iterable<ShiftFactor
   // The new nodes read factors and coefficients made by the W_δ nodes, which come first.
   out = prune(out, outputs);
   const read = readNames(out);
-  for (const t of b.initializers) shapes.set(t.name!, { dims: t.dims!.map(Number), dataType: t.dataType!, value: tensorToNumbers(t) });
+  // The Reshape targets' values too (the autodiff reads shape constants); the weights' shapes only.
+  for (const t of b.initializers) shapes.set(t.name!, { dims: t.dims!.map(Number), dataType: t.dataType!, ...(t.dataType === DataType.INT64 ? { value: tensorToNumbers(t) } : {}) });
   return {
     model: { ...model, graph: { ...g, node: out, initializer: [...(g.initializer ?? []).filter((t) => read.has(t.name!) || outputs.has(t.name!)), ...b.initializers] } },
     layers: done,
@@ -87,7 +89,7 @@ function plan(n: NodeProto, f: ShiftFactors, shapes: ShapeMap): Plan | undefined
 }
 
 /** The nodes replacing reader `n` (its output keeps its name). */
-function emit(b: GraphBuilder, n: NodeProto, f: ShiftFactors, p: Plan, shapes: ShapeMap): NodeProto[] {
+function emit(b: GraphBuilder, n: NodeProto, f: ShiftFactors, p: Plan, shapes: ShapeMap, inits: ReadonlyMap<string, TensorProto>): NodeProto[] {
   const start = b.nodes.length;
   const set = (name: string, dims: number[]) => shapes.set(name, { dims, dataType: DataType.FLOAT });
   const base = n.name || f.layer;
@@ -106,16 +108,22 @@ function emit(b: GraphBuilder, n: NodeProto, f: ShiftFactors, p: Plan, shapes: S
     const flat = node('Reshape', [xu, b.ints([T, k])], [T, k]);
     shifted = node('Reshape', [node('Gemm', [flat, f.V], [T, cn], { transB: 1 }), b.ints(p.y)], p.y);
   } else {
-    // conv(x, Vᵀ as k kernels) · c per channel, then a 1×1 conv with U (the bias there).
+    // conv(x, Vᵀ as k kernels) · c per channel, then a 1×1 conv with U (the bias there). Both
+    // weights are constants of their own, not Transpose/Reshape nodes on U and V: ORT would fold
+    // those at every session open, copying the factors out of their files (SD 1.5: 2.5× the open
+    // time, GiBs of memory).
     const kernel = f.shape.slice(1);
-    const vk = node('Reshape', [node('Transpose', [f.V], [k, cn]), b.ints([k, ...kernel])], [k, ...kernel]);
     const spatial = p.y.slice(2);
+    const ones = spatial.map(() => 1);
+    const vk = b.constant(transposed(inits.get(f.V)!, cn, k), [k, ...kernel], 'float32', `${base}/shift_kernels`);
+    set(vk, [k, ...kernel]);
+    const u = b.unique(`${base}/shift_U`);
+    b.initializers.push({ ...inits.get(f.U)!, name: u, dims: [m, k, ...ones] });
+    set(u, [m, k, ...ones]);
     // The reader's own strides, pads and dilations.
     const z = node('Conv', [n.input![0], vk], [p.y[0], k, ...spatial]);
     b.nodes.at(-1)!.attribute = n.attribute;
-    const ones = spatial.map(() => 1);
     const zc = node('Mul', [z, node('Reshape', [f.coef, b.ints([1, k, ...ones])], [1, k, ...ones])], [p.y[0], k, ...spatial]);
-    const u = node('Reshape', [f.U, b.ints([m, k, ...ones])], [m, k, ...ones]);
     const bias = f.weight ? [] : (n.input ?? []).slice(2).filter(Boolean);
     shifted = node('Conv', [zc, u, ...bias], p.y);
   }
@@ -132,6 +140,16 @@ function emit(b: GraphBuilder, n: NodeProto, f: ShiftFactors, p: Plan, shapes: S
   b.nodes.at(-1)!.output = [y];
   shapes.delete(shifted);
   return b.nodes.slice(start);
+}
+
+/** A rows×cols float32 initializer's transpose (cols×rows). */
+function transposed(t: TensorProto, rows: number, cols: number): Float32Array {
+  const bytes = readTensorBytes(t);
+  const a = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  if (a.length !== rows * cols) throw new Error(`${t.name}: ${a.length} values, not ${rows}×${cols}`);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
+  return out;
 }
 
 /** Names the nodes read, including inside their subgraphs (If, Loop, Scan bodies read outer names). */

@@ -10,7 +10,7 @@ import { modelContentHash } from './content-hash.ts';
 import { ModelLayoutError, PARTS, readLayout, type ModelLayout, type PartName } from './layout.ts';
 import { readPartIo, findValue, type PartIo } from './part-io.ts';
 import { PartRunner, toFloat } from './run-part.ts';
-import { PartSessions, type SessionRequest } from './sessions.ts';
+import { partArena, PartSessions, type SessionRequest } from './sessions.ts';
 
 export interface ModelConfig {
   modelIndex: Record<string, unknown>;
@@ -110,7 +110,7 @@ export class LoadedModel {
   /** A runner (type casting, resolved I/O names) over `session(part, opts)`. */
   async runner(part: PartName, opts: SessionRequest = {}): Promise<PartRunner> {
     const s = await this.session(part, opts);
-    return new PartRunner(part, s, this.io[part].inputNames, this.io[part].outputNames);
+    return new PartRunner(part, s, this.io[part].inputNames, this.io[part].outputNames, partArena(part, this.partBytes(part)) === 'release');
   }
 
   /** Bytes of a part's files on disk (graph and external data), read once per model. */

@@ -3,7 +3,7 @@
 // timestep goes in as float32, float16 or int64 (read from the session's input metadata, as
 // diffusers' OnnxStableDiffusionPipeline does), one per item or a scalar (optimum's current
 // export), token ids as int32 or int64.
-import { ort, type Session } from '../../onnx/index.ts';
+import { ort, RUN_RELEASE, type Session } from '../../onnx/index.ts';
 import { float32ToHalf, halfToFloat32 } from '../../onnx/float16.ts';
 import type { PartName } from './layout.ts';
 
@@ -39,6 +39,8 @@ export class PartRunner {
     /** Resolved input and output names, in PART_IO order. */
     readonly inputNames: readonly string[],
     readonly outputNames: readonly string[],
+    /** Hand the CPU arena back after each run unless told to keep it (a big UNet: see partArena). */
+    readonly releaseArena = false,
   ) {
     for (const m of session.inputMetadata) {
       if (!m.isTensor) continue;
@@ -102,10 +104,18 @@ export class PartRunner {
     return t;
   }
 
-  /** Runs the part; returns its first PART_IO output as float32. `quiet`: ORT logs nothing (probes expected to fail). */
-  async run(feeds: Record<string, ort.Tensor>, opts: { quiet?: boolean } = {}): Promise<FloatTensor> {
+  /**
+   * Runs the part; returns its first PART_IO output as float32. `quiet`: ORT logs nothing (probes
+   * expected to fail). `keepArena`: more runs of this part follow at once (a denoising loop), so a
+   * big part keeps its arena's chunks for them instead of handing them back.
+   */
+  async run(feeds: Record<string, ort.Tensor>, opts: { quiet?: boolean; keepArena?: boolean } = {}): Promise<FloatTensor> {
     const name = this.outputNames[0];
-    const out = opts.quiet ? await this.session.run(feeds, [name], { logSeverityLevel: 4 }) : await this.session.run(feeds, [name]);
+    const runOptions: ort.InferenceSession.RunOptions = {
+      ...(opts.quiet ? { logSeverityLevel: 4 } : {}),
+      ...(this.releaseArena && !opts.keepArena ? RUN_RELEASE : {}),
+    };
+    const out = await this.session.run(feeds, [name], runOptions);
     return toFloat(this.part, name, out[name]);
   }
 }

@@ -41,8 +41,11 @@ export class Denoiser {
     return new Denoiser(unet, gatherRows(text, order), o.batch, o.guidance, cfg, o.sizeInput ?? 'width');
   }
 
-  /** Guided ε for latents [n, C, h, w] at timestep t. */
-  async predict(latents: Float32Array, shape: readonly number[], t: number): Promise<Float32Array> {
+  /**
+   * Guided ε for latents [n, C, h, w] at timestep t. `last`: the loop's last step, after which a
+   * big UNet hands its arena back (the calls before keep it, so they reuse its chunks).
+   */
+  async predict(latents: Float32Array, shape: readonly number[], t: number, opts: { last?: boolean } = {}): Promise<Float32Array> {
     const [sampleName, tName, textName] = this.unet.inputNames;
     const rows = this.cfg ? 2 * this.batch : this.batch;
     let x = latents;
@@ -62,7 +65,7 @@ export class Denoiser {
           [sampleName]: this.unet.floatTensor(sampleName, x.subarray(r0 * per, (r0 + n) * per), [n, shape[1], shape[2], shape[3]]),
           [tName]: this.unet.timestepTensor(tName, t, n),
           [textName]: this.embedRows(textName, r0, n),
-        });
+        }, { keepArena: !opts.last || r0 + n < rows });
       } catch (e) {
         throw new InputError(this.sizeInput, `the model cannot denoise a ${shape[2]}×${shape[3]} latent: ${firstLine((e as Error).message)}`);
       }

@@ -71,7 +71,7 @@ export async function sampleLatents(model: LoadedModel, o: SampleOptions): Promi
   for (let i = 0; i < timesteps.length; i++) {
     o.signal?.throwIfAborted();
     const t = timesteps[i];
-    const eps = await denoiser.predict(x, shape, t);
+    const eps = await denoiser.predict(x, shape, t, { last: i === timesteps.length - 1 });
     const r = scheduler.step(eps, t, x, { numInferenceSteps: o.steps, eta, varianceNoise: varianceRng?.normal(x.length) });
     x = r.prevSample;
     if (o.onStep) await o.onStep({ step: i + 1, total: timesteps.length, timestep: t, x0: { samples: r.predOriginalSample, shape } });

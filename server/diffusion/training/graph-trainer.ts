@@ -3,7 +3,7 @@
 // a non-finite value and otherwise updates; the loop runs steps [start, settings.steps),
 // resuming from the latest checkpoint, stopping on abort or NaN, checkpointing every N steps.
 // ShiftTrainer (loop.ts) is one; research/baselines' full fine-tune is another.
-import { createSession, type AdamW, type Parameter, type Session, type ort } from '../../onnx/index.ts';
+import { ARENA_MAX_BYTES, createSession, type AdamW, type Parameter, type Session, type ort } from '../../onnx/index.ts';
 import type { LoadedModel } from '../model/index.ts';
 import type { BatchItem } from './batch.ts';
 import type { CheckpointStore } from './checkpoint.ts';
@@ -45,10 +45,14 @@ export interface TrainResult {
  */
 export async function openTrainSession(model: LoadedModel, graph: TrainGraph | CachedGraph): Promise<{ session: Session; info: TrainGraphInfo }> {
   await model.release();
-  if ('file' in graph) return { session: await createSession(graph.file, { device: model.device, cache: false, prepacking: false }), info: graph.info };
+  // A big model's training runs without the arena: a step's tensors go back to the system between
+  // runs (the worker's malloc settings), so the base UNet and the VAE that run between steps do not
+  // stack on them (13.5 GiB for SD 1.5).
+  const big = model.partBytes('unet') >= ARENA_MAX_BYTES;
+  const opts = { device: model.device, cache: false, prepacking: false, ...(big ? { enableCpuMemArena: false, enableMemPattern: true } : {}) };
+  if ('file' in graph) return { session: await createSession(graph.file, opts), info: graph.info };
   const { model: proto, ...info } = graph;
-  const session = await createSession(proto, { device: model.device, cache: false, prepacking: false });
-  return { session, info };
+  return { session: await createSession(proto, opts), info };
 }
 
 export class GraphTrainer {
