@@ -110,7 +110,9 @@ export class LoadedModel {
   /** A runner (type casting, resolved I/O names) over `session(part, opts)`. */
   async runner(part: PartName, opts: SessionRequest = {}): Promise<PartRunner> {
     const s = await this.session(part, opts);
-    return new PartRunner(part, s, this.io[part].inputNames, this.io[part].outputNames, partArena(part, this.partBytes(part)) === 'release');
+    // The release names ORT's CPU arena; sessions on a GPU keep theirs as ORT manages it.
+    const release = this.device === 'cpu' && partArena(part, this.partBytes(part)) === 'release';
+    return new PartRunner(part, s, this.io[part].inputNames, this.io[part].outputNames, release);
   }
 
   /** Bytes of a part's files on disk (graph and external data), read once per model. */
