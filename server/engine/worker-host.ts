@@ -20,7 +20,8 @@ const WORKER_NICENESS = 5;
 
 /**
  * glibc malloc settings for the worker (the user's own environment wins). ONNX Runtime's big
- * sessions run without its arena, so tensors come from malloc; with glibc's default, whose
+ * training sessions (and a big model's text encoder and VAE) run without its arena, so tensors
+ * come from malloc; with glibc's default, whose
  * mmap threshold rises after each big free, the tensors between 128 KiB and 32 MiB of one
  * training step of SD 1.5 stayed in the heap after it (10 GiB anonymous between steps, the next
  * step passing 21 GiB). A fixed threshold returns them: 1.9 GiB between steps, 12.2 GiB anonymous

@@ -31,7 +31,14 @@ export function factorizeShifts(model: ModelProto, factors: Iterable<ShiftFactor
   const g = model.graph!;
   const nodes = g.node ?? [];
   const readers = new Map<string, NodeProto[]>();
-  for (const n of nodes) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  for (const n of nodes) {
+    for (const i of n.input ?? []) {
+      if (!i) continue;
+      const r = readers.get(i);
+      if (r) r.push(n);
+      else readers.set(i, [n]);
+    }
+  }
   const outputs = new Set((g.output ?? []).map((o) => o.name!));
   const b = new GraphBuilder();
   b.reserve([...(g.initializer ?? []).map((t) => t.name!), ...(g.input ?? []).map((v) => v.name!), ...nodes.flatMap((n) => [...(n.output ?? []), n.name ?? ''])]);

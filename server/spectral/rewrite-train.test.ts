@@ -56,13 +56,13 @@ describe('training form', () => {
     expect(svd.layers.size).toBe(7);
     const tg = addSpectralShifts(model, svd, 'unet');
     // Expose every W_δ to compare it with W.
-    tg.model.graph!.output!.push(...[...tg.shiftedWeights.values()].map((n) => makeValueInfo(n, 'float32')));
+    tg.model.graph!.output!.push(...[...tg.factors.values()].map(({ wd: n }) => makeValueInfo(n, 'float32')));
     const feeds = { [TEST_INPUT]: x, ...deltaFeeds(svd.layers.values(), tg.deltaInputs, (l) => new Float32Array(l.k)) };
     for (const opt of ['disabled', 'all'] as const) {
       const base = await run(model, { [TEST_INPUT]: x }, opt);
       const out = await run(tg.model, feeds, opt);
       expect(out.y.data).toEqual(base.y.data);
-      for (const [layer, wd] of tg.shiftedWeights) {
+      for (const [layer, { wd }] of tg.factors) {
         expect(out[wd].data, layer).toEqual(initializerValues(model, svd.layers.get(layer)!.initializer));
       }
     }
@@ -73,7 +73,7 @@ describe('training form', () => {
     const { svd } = await decomposeGraph(model, 'unet', 'h');
     for (const s of [1, 0.5, -2]) {
       const tg = addSpectralShifts(model, svd, 'unet', { scale: s });
-      tg.model.graph!.output!.push(...[...tg.shiftedWeights.values()].map((n) => makeValueInfo(n, 'float32')));
+      tg.model.graph!.output!.push(...[...tg.factors.values()].map(({ wd: n }) => makeValueInfo(n, 'float32')));
       const deltas = new Map<string, Float32Array>();
       // Large enough that some σ + s·δ go negative (ReLU clips them).
       const feeds = deltaFeeds(svd.layers.values(), tg.deltaInputs, (l, i) => {
@@ -85,7 +85,7 @@ describe('training form', () => {
       let clipped = 0;
       for (const l of svd.layers.values()) {
         const want = directWd(l, deltas.get(l.name)!, s);
-        const got = out[tg.shiftedWeights.get(l.name)!].data as Float32Array;
+        const got = out[tg.factors.get(l.name)!.wd].data as Float32Array;
         expect(got.length).toBe(want.length);
         const scale = Math.max(...want.map(Math.abs), 1e-3);
         for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `${l.name}[${i}] s=${s}`).toBeLessThan(2e-5 * scale);
@@ -104,7 +104,7 @@ describe('training form', () => {
       const results = [];
       for (const svd of [inMemory, stored]) {
         const tg = addSpectralShifts(model, svd, 'unet', { scale: 1 });
-        tg.model.graph!.output!.push(...[...tg.shiftedWeights.values()].map((n) => makeValueInfo(n, 'float32')));
+        tg.model.graph!.output!.push(...[...tg.factors.values()].map(({ wd: n }) => makeValueInfo(n, 'float32')));
         const feeds = deltaFeeds(svd.layers.values(), tg.deltaInputs, (l, i) => randomValues(l.k, 70 + i, 0.5));
         results.push({ tg, out: await run(tg.model, { [TEST_INPUT]: x, ...feeds }) });
       }
@@ -115,9 +115,9 @@ describe('training form', () => {
       const read = new Set((results[1].tg.model.graph!.node ?? []).flatMap((n) => n.input ?? []));
       const inits = new Set((results[1].tg.model.graph!.initializer ?? []).map((t) => t.name));
       for (const l of storedLayers) expect([read.has(l.initializer), inits.has(l.initializer)], l.name).toEqual([false, false]);
-      for (const [layer, name] of results[0].tg.shiftedWeights) {
+      for (const [layer, { wd: name }] of results[0].tg.factors) {
         const want = results[0].out[name].data as Float32Array;
-        const got = results[1].out[results[1].tg.shiftedWeights.get(layer)!].data as Float32Array;
+        const got = results[1].out[results[1].tg.factors.get(layer)!.wd].data as Float32Array;
         const scale = Math.max(...want.map(Math.abs));
         for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `${layer}[${i}]`).toBeLessThan(1e-5 * scale);
       }
@@ -210,12 +210,12 @@ describe('training form on float16 weights', () => {
     const { svd } = await decomposeGraph(model, 'unet', 'h');
     expect(svd.layers.get('lin')!.k).toBe(4);
     const tg = addSpectralShifts(model, svd, 'unet');
-    tg.model.graph!.output!.push(makeValueInfo(tg.shiftedWeights.get('lin')!, 'float16'));
+    tg.model.graph!.output!.push(makeValueInfo(tg.factors.get('lin')!.wd, 'float16'));
     const xs = new ort.Tensor('float16', float32ToHalf(randomValues(12, 12)), [2, 6]);
     const base = await run(model, { x: xs });
     const zero = await run(tg.model, { x: xs, 'delta/lin': f32(new Float32Array(4), [4]) });
     expect(zero.y.data).toEqual(base.y.data);
-    expect(zero[tg.shiftedWeights.get('lin')!].data).toEqual(w16);
+    expect(zero[tg.factors.get('lin')!.wd].data).toEqual(w16);
     const moved = await run(tg.model, { x: xs, 'delta/lin': f32(Float32Array.of(0.5, -0.5, 0.2, 0), [4]) });
     expect(moved.y.data).not.toEqual(base.y.data);
   });
@@ -237,12 +237,12 @@ describe('constant-folded GroupNorm scale ([C, 1, 1], as torch exports SD)', () 
     const l = svd.layers.get('blk.norm1')!;
     expect([l.kind, l.rows, l.cols, l.k, l.shape]).toEqual(['norm', 1, 4, 1, [4, 1, 1]]);
     const tg = addSpectralShifts(model, svd, 'unet');
-    tg.model.graph!.output!.push(makeValueInfo(tg.shiftedWeights.get('blk.norm1')!, 'float32'));
+    tg.model.graph!.output!.push(makeValueInfo(tg.factors.get('blk.norm1')!.wd, 'float32'));
     const xs = f32(randomValues(16, 3), [1, 4, 2, 2]);
     const base = await run(model, { x: xs });
     const zero = await run(tg.model, { x: xs, 'delta/blk.norm1': f32(Float32Array.of(0), [1]) });
     expect(zero.y.data).toEqual(base.y.data);
-    const moved = (await run(tg.model, { x: xs, 'delta/blk.norm1': f32(Float32Array.of(1), [1]) }))[tg.shiftedWeights.get('blk.norm1')!];
+    const moved = (await run(tg.model, { x: xs, 'delta/blk.norm1': f32(Float32Array.of(1), [1]) }))[tg.factors.get('blk.norm1')!.wd];
     expect(moved.dims).toEqual([4, 1, 1]);
     const norm = Math.hypot(...w);
     (moved.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo((w[i] * (norm + 1)) / norm, 5));

@@ -23,9 +23,7 @@ export interface SpectralTrainGraph {
   model: ModelProto;
   /** Layer name → δ input name (float32 [k]). */
   deltaInputs: Map<string, string>;
-  /** Layer name → the tensor holding W_δ (for tests and diagnostics). */
-  shiftedWeights: Map<string, string>;
-  /** Layer name → the tensors W_δ is built from (factorize-train.ts may apply them to activations instead). */
+  /** Layer name → W_δ (`wd`, in the weight's type) and the tensors it is built from (factorize-train.ts may apply them to activations instead). */
   factors: Map<string, ShiftFactors>;
 }
 
@@ -66,7 +64,6 @@ export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: Spectr
   b.reserve([...inits.keys(), ...(g.input ?? []).map((v) => v.name!), ...(g.node ?? []).flatMap((n) => [...(n.output ?? []), n.name ?? ''])]);
   const s = b.constant(Float32Array.of(scale), [], 'float32', 'spectral/scale');
   const deltaInputs = new Map<string, string>();
-  const shiftedWeights = new Map<string, string>();
   const factors = new Map<string, ShiftFactors>();
   const rewire = new Map<string, string>();
 
@@ -79,7 +76,6 @@ export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: Spectr
     const delta = b.input(`${prefix}${l.name}`, 'float32', [l.k]);
     const f = shiftedWeight(b, l, delta, s, dt);
     deltaInputs.set(l.name, delta);
-    shiftedWeights.set(l.name, f.wd);
     factors.set(l.name, f);
     rewire.set(l.initializer, f.wd);
   }
@@ -92,7 +88,7 @@ export function addSpectralShifts(model: ModelProto, svd: SvdValue, part: Spectr
   g.initializer = [...(g.initializer ?? []).filter((t) => !rewire.has(t.name!) || read.has(t.name!)), ...b.initializers];
   g.input = [...(g.input ?? []), ...b.inputs];
   for (const o of g.output ?? []) if (rewire.has(o.name!)) throw new Error(`${part}: weight ${o.name} is a graph output; cannot shift it`);
-  return { model: out, deltaInputs, shiftedWeights, factors };
+  return { model: out, deltaInputs, factors };
 }
 
 /**
