@@ -4,12 +4,12 @@
 // learning rate, checkpoints, the step loop). The text encoder stays frozen (its states are
 // fed); result.deltas holds the trained weights by initializer name, a PartOverride for the UNet.
 import { liftParameters } from '../../server/onnx/index.ts';
-import { checkTrainable, GraphTrainer, lossGraphOptions, openTrainSession, runOptimizer, trainGraphFrom, trainOnce, type GraphRun, type TrainResult } from '../../server/diffusion/training/index.ts';
+import { checkTrainable, GraphTrainer, imageFeeds, lossGraphOptions, openTrainSession, runOptimizer, trainGraphFrom, trainOnce, type BatchItem, type GraphRun, type TrainResult } from '../../server/diffusion/training/index.ts';
 
 /** The UNet's float weights and biases, by initializer name. */
 const TRAINED = /\.(weight|bias)$/;
 
-export class FullFineTuneTrainer extends GraphTrainer {
+export class FullFineTuneTrainer extends GraphTrainer<BatchItem> {
   static async create(run: GraphRun): Promise<FullFineTuneTrainer> {
     const t0 = performance.now();
     const { model, settings: s } = run;
@@ -28,7 +28,7 @@ export class FullFineTuneTrainer extends GraphTrainer {
     });
     const { session, info } = await openTrainSession(model, graph);
     const weights = new Map(params.map((p) => [p.name, p.data]));
-    return new FullFineTuneTrainer(run, info, session, params, runOptimizer(params, s), weights, performance.now() - t0);
+    return new FullFineTuneTrainer(run, info, session, params, runOptimizer(params, s), weights, performance.now() - t0, imageFeeds(run, info, weights, params));
   }
 }
 

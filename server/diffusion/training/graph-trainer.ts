@@ -2,7 +2,8 @@
 // parameters and AdamW: a step fetches the loss, the per-kind terms and the gradients, stops on
 // a non-finite value and otherwise updates; the loop runs steps [start, settings.steps),
 // resuming from the latest checkpoint, stopping on abort or NaN, checkpointing every N steps.
-// ShiftTrainer (loop.ts) is one; research/baselines' full fine-tune is another.
+// ShiftTrainer (loop.ts) is one, research/baselines' full fine-tune another, the concept
+// eraser (../erase/) a third: each brings the source of its steps' feeds.
 import { ARENA_MAX_BYTES, createSession, type AdamW, type Parameter, type Session, type ort } from '../../onnx/index.ts';
 import type { LoadedModel } from '../model/index.ts';
 import type { BatchItem } from './batch.ts';
@@ -13,13 +14,33 @@ import { saveTrainState, restoreTrainState } from './train-state.ts';
 import { LOSS, PER_ITEM, UNMIX, type TrainGraph, type TrainGraphInfo } from './train-graph.ts';
 import type { StepReport } from './types.ts';
 
-export interface GraphRun extends FeedSource {
+/** What the step loop reads of a run. */
+export interface LoopRun {
+  settings: { steps: number; checkpointEvery: number };
   checkpoints?: CheckpointStore;
   /** Where built training graphs are kept across runs (absent: built every run). */
   graphCache?: TrainGraphCache;
   signal?: AbortSignal;
   onStep?: (r: StepReport) => void;
   log?: (message: string) => void;
+}
+
+/** A run trained on images (the feeds of feeds.ts). */
+export interface GraphRun extends Omit<LoopRun, 'settings'>, FeedSource {}
+
+/** A step's items as the loop reports them: `instance` items and `class` (prior, or anchor) items. */
+export interface StepItem {
+  kind: 'instance' | 'class';
+}
+
+/** Where a trainer's step feeds come from. */
+export interface StepSource<I extends StepItem = StepItem> {
+  feeds(step: number): Promise<{ feeds: Record<string, ort.Tensor>; items: readonly I[] }>;
+}
+
+/** The image feeds of a GraphRun (feeds.ts) for a trainer's graph and trained tensors. */
+export function imageFeeds(run: GraphRun, graph: TrainGraphInfo, deltas: ReadonlyMap<string, Float32Array>, params: readonly Parameter[]): StepSource<BatchItem> {
+  return new StepFeeds(run, graph, deltas, params);
 }
 
 export interface TrainResult {
@@ -55,21 +76,18 @@ export async function openTrainSession(model: LoadedModel, graph: TrainGraph | C
   return { session: await createSession(proto, opts), info };
 }
 
-export class GraphTrainer {
-  private readonly stepFeeds: StepFeeds;
-
+export class GraphTrainer<I extends StepItem = StepItem> {
   /** `deltas`: every tensor the graph is fed by key (deltaInputs' keys); `params` share the arrays of the trained ones. */
   protected constructor(
-    readonly run: GraphRun,
+    readonly run: LoopRun,
     readonly graph: TrainGraphInfo,
     private readonly session: Session,
     readonly params: Parameter[],
     readonly optimizer: AdamW,
     readonly deltas: Map<string, Float32Array>,
     readonly setupMs: number,
-  ) {
-    this.stepFeeds = new StepFeeds(run, graph, deltas, params);
-  }
+    private readonly stepFeeds: StepSource<I>,
+  ) {}
 
   async release(): Promise<void> {
     await this.session.release();
@@ -130,12 +148,12 @@ export class GraphTrainer {
   }
 
   /** The feeds of step `step` (exported for timing a forward pass on the same batch). */
-  async feeds(step: number): Promise<{ feeds: Record<string, ort.Tensor>; items: BatchItem[] }> {
+  async feeds(step: number): Promise<{ feeds: Record<string, ort.Tensor>; items: readonly I[] }> {
     return this.stepFeeds.feeds(step);
   }
 
   /** Any tensors of the graph for step `step`'s batch at the current δ (diagnostics, tests; a graph run on the whole batch). */
-  async outputs(step: number, names: string[]): Promise<{ out: Record<string, ort.Tensor>; items: BatchItem[] }> {
+  async outputs(step: number, names: string[]): Promise<{ out: Record<string, ort.Tensor>; items: readonly I[] }> {
     const { feeds, items } = await this.feeds(step);
     if (this.graph.batch < items.length) throw new Error(`outputs: this graph runs ${this.graph.batch} of the ${items.length} items at a time`);
     return { out: await this.session.run(feeds, names), items };
@@ -181,7 +199,7 @@ export class GraphTrainer {
     const out = await this.runBatch(feeds, items.length, fetches);
     const loss = Number(out[LOSS][0]);
     const per = out[PER_ITEM];
-    const mean = (kind: BatchItem['kind']) => {
+    const mean = (kind: StepItem['kind']) => {
       const v = items.map((it, i) => (it.kind === kind ? per[i] : NaN)).filter((x) => !Number.isNaN(x));
       return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
     };
@@ -200,7 +218,7 @@ export class GraphTrainer {
 }
 
 /** Trains with the trainer `create` builds, then releases its session. */
-export async function trainOnce(create: Promise<GraphTrainer>): Promise<TrainResult> {
+export async function trainOnce(create: Promise<GraphTrainer<StepItem>>): Promise<TrainResult> {
   const trainer = await create;
   try {
     return await trainer.train();

@@ -11,5 +11,5 @@ export { drawBatch, type BatchItem } from './batch.ts';
 export { buildTrainGraph, crossAttentionProbs, trainGraphFrom, lossGraphOptions, microBatch, type TrainGraph, type TrainableGraph, type LossGraphOptions } from './train-graph.ts';
 // The pieces a trainer is built from (research/baselines builds a full fine-tune on them).
 export { checkTrainable } from './trainable.ts';
-export { GraphTrainer, openTrainSession, trainOnce, type GraphRun } from './graph-trainer.ts';
+export { GraphTrainer, imageFeeds, openTrainSession, trainOnce, type GraphRun, type LoopRun, type StepItem, type StepSource } from './graph-trainer.ts';
 export { runOptimizer } from './optimizer.ts';

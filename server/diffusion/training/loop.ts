@@ -3,11 +3,12 @@
 // each step's batch fed by feeds.ts. AdamW has three learning rates (UNet matrix shifts at
 // lr, the text encoder's at lrTextEncoder, 1-D norm-scale shifts at lr1d; optimizer.ts) and
 // clips the global gradient norm.
+import type { BatchItem } from './batch.ts';
 import type { Parameter } from '../../onnx/index.ts';
 import type { SvdValue } from '../../spectral/index.ts';
 import { InputError } from '../../core/index.ts';
 import { checkTrainable } from './trainable.ts';
-import { GraphTrainer, openTrainSession, trainOnce, type GraphRun, type TrainResult } from './graph-trainer.ts';
+import { GraphTrainer, imageFeeds, openTrainSession, trainOnce, type GraphRun, type TrainResult } from './graph-trainer.ts';
 import { runOptimizer, shiftGroups } from './optimizer.ts';
 import type { CachedGraph } from './graph-cache.ts';
 import { buildTrainGraph, lossGraphOptions, partGraph, type TrainGraph } from './train-graph.ts';
@@ -36,7 +37,7 @@ export function trainedLayers(svd: SvdValue, parts: TrainSettings['parts']): str
   return layers;
 }
 
-export class ShiftTrainer extends GraphTrainer {
+export class ShiftTrainer extends GraphTrainer<BatchItem> {
   declare readonly run: TrainRun;
 
   static async create(run: TrainRun): Promise<ShiftTrainer> {
@@ -80,7 +81,7 @@ export class ShiftTrainer extends GraphTrainer {
     run.log?.(`training session opened in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
     const params: Parameter[] = train.map((l) => ({ name: info.deltaInputs.get(l)!, dims: [svd.layers.get(l)!.k], data: deltas.get(l)! }));
     const optimizer = runOptimizer(params, s, shiftGroups(svd, train, info.deltaInputs, s));
-    return new ShiftTrainer(run, info, session, params, optimizer, deltas, performance.now() - t0);
+    return new ShiftTrainer(run, info, session, params, optimizer, deltas, performance.now() - t0, imageFeeds(run, info, deltas, params));
   }
 }
 

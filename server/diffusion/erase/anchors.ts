@@ -1,0 +1,74 @@
+// Latent anchoring's anchor concepts, sampled rather than listed: random token sequences from
+// the model's own vocabulary (1–4 tokens, none of the erased concepts' tokens), encoded by the
+// frozen text encoder, kept when their text-state similarity to the target prompt lies in the
+// band — real points of the text-embedding space around the target, for any tokenizer.
+// Explicit anchor prompts join the draw with equal chance.
+import { stateSimilarity } from '../../adapters/index.ts';
+import type { LoadedModel } from '../model/index.ts';
+import { encodeText } from '../pipeline/index.ts';
+import type { Rng } from '../rng.ts';
+import { frameIds } from '../tokenizer/index.ts';
+
+const MAX_TRIES = 64;
+const MAX_LEN = 4;
+
+export interface Anchor {
+  /** Encoder states [L·D]. */
+  states: Float32Array;
+  /** What it reads as (for logs): the sampled tokens or the explicit prompt. */
+  text: string;
+}
+
+export class AnchorSampler {
+  private readonly vocab: number[];
+  private readonly explicit: Anchor[] = [];
+
+  private constructor(private readonly model: LoadedModel, excluded: ReadonlySet<number>, private readonly empty: Float32Array) {
+    const t = model.tokenizer;
+    const special = new Set([t.bosId, t.eosId, t.padId]);
+    this.vocab = Array.from({ length: t.vocabSize }, (_, i) => i).filter((i) => !special.has(i) && !excluded.has(i));
+  }
+
+  static async create(model: LoadedModel, concepts: readonly string[], prompts: readonly string[]): Promise<AnchorSampler> {
+    const excluded = new Set(concepts.flatMap((c) => model.tokenizer.idsOf(c)));
+    const empty = (await encodeText(model, [''])).data.slice();
+    const s = new AnchorSampler(model, excluded, empty);
+    if (prompts.length) {
+      const e = await encodeText(model, prompts);
+      const per = e.data.length / prompts.length;
+      prompts.forEach((p, i) => s.explicit.push({ states: e.data.slice(i * per, (i + 1) * per), text: p }));
+    }
+    return s;
+  }
+
+  /** `count` anchors for a target prompt's states, from the step's random stream. */
+  async draw(rng: Rng, count: number, target: Float32Array, band: readonly [number, number]): Promise<Anchor[]> {
+    const out: Anchor[] = [];
+    for (let i = 0; i < count; i++) {
+      if (this.explicit.length && (this.vocab.length === 0 || rng.int(2) === 0)) {
+        out.push(this.explicit[rng.int(this.explicit.length)]);
+        continue;
+      }
+      let best: Anchor | undefined;
+      for (let k = 0; k < MAX_TRIES; k++) {
+        const len = 1 + rng.int(MAX_LEN);
+        const ids = Array.from({ length: len }, () => this.vocab[rng.int(this.vocab.length)]);
+        const r = await this.encodeIds(ids);
+        best = { states: r, text: ids.join(' ') };
+        const sim = stateSimilarity(r, target, this.empty);
+        if (sim >= band[0] && sim <= band[1]) break;
+      }
+      out.push(best!);
+    }
+    return out;
+  }
+
+  private async encodeIds(ids: number[]): Promise<Float32Array> {
+    const t = this.model.tokenizer;
+    const L = t.maxLength;
+    const framed = frameIds(ids, L, t.bosId, t.eosId, t.padId);
+    const r = await this.model.runner('text_encoder');
+    const name = r.inputNames[0];
+    return (await r.run({ [name]: r.idsTensor(name, framed, [1, L]) })).data.slice();
+  }
+}
