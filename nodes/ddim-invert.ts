@@ -2,7 +2,7 @@
 // 1 by default, as CoSINE editing does). Follows diffusers' current DDIMInverseScheduler:
 // ascending timesteps, step t moves the latent from level t − T//n to t using the UNet at t.
 import { defineNode, renameInput } from './define.ts';
-import { overridesForShifts } from './lib/shift-overrides.ts';
+import { overridesFor } from './lib/shift-overrides.ts';
 import { encodeImage, invertLatents, MAX_STEPS, previewAt } from '../server/diffusion/index.ts';
 
 const NODE = 'DDIMInvert';
@@ -23,12 +23,14 @@ export default defineNode({
     steps: { type: 'INT', default: 50, min: 1, max: MAX_STEPS, step: 1 },
     guidance_scale: { type: 'FLOAT', default: 1, min: 0, max: 30, step: 0.1, tooltip: '1 (no classifier-free guidance) inverts most faithfully.' },
     shift_scale: { type: 'FLOAT', default: 1, min: -10, max: 10, step: 0.05, optional: true, tooltip: 'Scale s of the shifts: W_δ = U·diag(ReLU(σ + s·δ))·Vᵀ.' },
+    adapters: { type: 'ADAPTER', optional: true, tooltip: 'Adapters to apply (Erase Concept, Load Adapter, Combine Adapters), on top of the shifts.' },
+    facilitated_transport: { type: 'BOOLEAN', default: true, optional: true, tooltip: 'Scale each adapter by how much the prompt matches its concepts (SPM): unrelated prompts see the original model. Off: every adapter at its strength.' },
   },
   outputs: [{ name: 'LATENT', type: 'LATENT' }],
 
   async run(i, ctx) {
     try {
-      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale, ctx);
+      const overrides = await overridesFor(i.model, { shifts: i.shifts, shiftScale: i.shift_scale, adapters: i.adapters, transport: i.facilitated_transport, prompt: i.prompt }, ctx);
       const z0 = await encodeImage(i.model, i.image);
       const latent = await invertLatents(i.model, {
         prompt: i.prompt,

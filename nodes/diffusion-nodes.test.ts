@@ -80,7 +80,7 @@ describe('LoadModel', () => {
 describe('Sample', () => {
   it('samples images and latents with progress every step and previews', async () => {
     const { ctx, progress } = context(storage);
-    const inputs = { model, prompt: 'a red circle', negative_prompt: '', steps: 16, guidance_scale: 4, eta: 0, seed: 3, width: 12, height: 8, batch_size: 2, latent: undefined, shifts: undefined, shift_scale: 1 };
+    const inputs = { model, prompt: 'a red circle', negative_prompt: '', steps: 16, guidance_scale: 4, eta: 0, seed: 3, width: 12, height: 8, batch_size: 2, latent: undefined, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true };
     const res = await Sample.run(inputs, ctx);
     const [images, latent] = res.outputs;
     expect(images.shape).toEqual([2, 8, 12, 3]);
@@ -98,7 +98,7 @@ describe('Sample', () => {
 
   it('names bad inputs', async () => {
     const { ctx } = context(storage);
-    const base = { model, prompt: 'a red circle', negative_prompt: '', steps: 2, guidance_scale: 1, eta: 0, seed: 0, width: 8, height: 8, batch_size: 1, latent: undefined, shifts: undefined, shift_scale: 1 };
+    const base = { model, prompt: 'a red circle', negative_prompt: '', steps: 2, guidance_scale: 1, eta: 0, seed: 0, width: 8, height: 8, batch_size: 1, latent: undefined, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true };
     await expect(Sample.run({ ...base, width: 9 }, ctx)).rejects.toThrow(/^input "width": svdiff-shapes takes sizes that are multiples of 4/);
     await expect(Sample.run({ ...base, prompt: '' }, ctx)).rejects.toThrow(/^input "prompt": is empty/);
     await expect(Sample.run({ ...base, guidance_scale: Number.NaN }, ctx)).rejects.toThrow(/^input "guidance_scale"/);
@@ -111,7 +111,7 @@ describe('Sample', () => {
     const ac = new AbortController();
     const { ctx } = context(storage, ac.signal);
     ctx.progress = (value) => { if (value === 1) ac.abort(); };
-    const base = { model, prompt: 'a red circle', negative_prompt: '', steps: 10, guidance_scale: 1, eta: 0, seed: 0, width: 8, height: 8, batch_size: 1, latent: undefined, shifts: undefined, shift_scale: 1 };
+    const base = { model, prompt: 'a red circle', negative_prompt: '', steps: 10, guidance_scale: 1, eta: 0, seed: 0, width: 8, height: 8, batch_size: 1, latent: undefined, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true };
     await expect(Sample.run(base, ctx)).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
@@ -120,17 +120,17 @@ describe('DDIMInvert, SlerpNoise, RandomNoise, VAE nodes', () => {
   it('inverts an image into a latent Sample accepts', async () => {
     const { ctx, progress } = context(storage);
     const image = testImage(8, 8);
-    const res = await DDIMInvert.run({ model, image, prompt: 'a red circle', negative_prompt: '', steps: 4, guidance_scale: 1, shifts: undefined, shift_scale: 1 }, ctx);
+    const res = await DDIMInvert.run({ model, image, prompt: 'a red circle', negative_prompt: '', steps: 4, guidance_scale: 1, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true }, ctx);
     const zT = res.outputs[0] as Latent;
     expect(zT.shape).toEqual([1, 12, 4, 4]);
     expect(progress.at(-1)).toMatchObject({ value: 4, max: 4 });
-    const out = await Sample.run({ model, latent: zT, prompt: 'a red circle', negative_prompt: '', steps: 4, guidance_scale: 1, eta: 0, seed: 0, width: 64, height: 64, batch_size: 1, shifts: undefined, shift_scale: 1 }, context(storage).ctx);
+    const out = await Sample.run({ model, latent: zT, prompt: 'a red circle', negative_prompt: '', steps: 4, guidance_scale: 1, eta: 0, seed: 0, width: 64, height: 64, batch_size: 1, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true }, context(storage).ctx);
     expect(out.outputs[0].shape).toEqual([1, 8, 8, 3]);
   });
 
   it('names bad DDIMInvert inputs', async () => {
     const { ctx } = context(storage);
-    const base = { model, image: testImage(8, 8), prompt: 'a red circle', negative_prompt: '', steps: 2, guidance_scale: 1, shifts: undefined, shift_scale: 1 };
+    const base = { model, image: testImage(8, 8), prompt: 'a red circle', negative_prompt: '', steps: 2, guidance_scale: 1, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true };
     await expect(DDIMInvert.run({ ...base, image: testImage(7, 8) }, ctx)).rejects.toThrow(/^input "image": is 7×8/);
     await expect(DDIMInvert.run({ ...base, prompt: ' ' }, ctx)).rejects.toThrow(/^input "prompt": is empty/);
     await expect(DDIMInvert.run({ ...base, steps: 5000 }, ctx)).rejects.toThrow(/^input "steps"/);

@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function sample(shifts: SpectralShifts | undefined, shift_scale = 1): Promise<Float32Array> {
-  const inputs = { model, shifts, shift_scale, latent: undefined, prompt: 'a red circle', negative_prompt: '', steps: 3, guidance_scale: 2, eta: 0, seed: 5, width: 8, height: 8, batch_size: 1 };
+  const inputs = { model, shifts, shift_scale, latent: undefined, prompt: 'a red circle', negative_prompt: '', steps: 3, guidance_scale: 2, eta: 0, seed: 5, width: 8, height: 8, batch_size: 1, adapters: undefined, facilitated_transport: true };
   return ((await Sample.run(inputs, ctx())).outputs[1] as Latent).samples;
 }
 
@@ -51,7 +51,7 @@ describe('SHIFTS on Sample and DDIMInvert', () => {
     expect(out).not.toEqual(plain);
     expect(out.every(Number.isFinite)).toBe(true);
 
-    const inv = { model, image: testImage(8, 8), prompt: 'a red circle', negative_prompt: '', steps: 2, guidance_scale: 1, shift_scale: 1 };
+    const inv = { model, image: testImage(8, 8), prompt: 'a red circle', negative_prompt: '', steps: 2, guidance_scale: 1, shift_scale: 1, adapters: undefined, facilitated_transport: true };
     const a = (await DDIMInvert.run({ ...inv, shifts: undefined }, ctx())).outputs[0] as Latent;
     const b = (await DDIMInvert.run({ ...inv, shifts: shifted }, ctx())).outputs[0] as Latent;
     expect(b.samples).not.toEqual(a.samples);

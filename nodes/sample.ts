@@ -4,7 +4,7 @@
 // Philox4x32-10 generator of server/diffusion/rng.ts (stream 0; η > 0 uses stream 1), so a
 // seed gives the same latent bytes on every run and machine.
 import { defineNode, renameInput } from './define.ts';
-import { overridesForShifts } from './lib/shift-overrides.ts';
+import { overridesFor } from './lib/shift-overrides.ts';
 import { decodeLatent, MAX_STEPS, previewAt, sampleLatents } from '../server/diffusion/index.ts';
 
 const NODE = 'Sample';
@@ -32,6 +32,8 @@ export default defineNode({
     height: { type: 'INT', default: 32, min: 1, max: 4096, step: 1 },
     batch_size: { type: 'INT', default: 1, min: 1, max: 64 },
     shift_scale: { type: 'FLOAT', default: 1, min: -10, max: 10, step: 0.05, optional: true, tooltip: 'Scale s of the shifts: W_δ = U·diag(ReLU(σ + s·δ))·Vᵀ.' },
+    adapters: { type: 'ADAPTER', optional: true, tooltip: 'Adapters to apply (Erase Concept, Load Adapter, Combine Adapters), on top of the shifts.' },
+    facilitated_transport: { type: 'BOOLEAN', default: true, optional: true, tooltip: 'Scale each adapter by how much the prompt matches its concepts (SPM): unrelated prompts see the original model. Off: every adapter at its strength.' },
   },
   outputs: [
     { name: 'IMAGE', type: 'IMAGE' },
@@ -40,7 +42,7 @@ export default defineNode({
 
   async run(i, ctx) {
     try {
-      const overrides = await overridesForShifts(i.model, i.shifts, i.shift_scale, ctx);
+      const overrides = await overridesFor(i.model, { shifts: i.shifts, shiftScale: i.shift_scale, adapters: i.adapters, transport: i.facilitated_transport, prompt: i.prompt }, ctx);
       const latent = await sampleLatents(i.model, {
         prompt: i.prompt,
         negativePrompt: i.negative_prompt,

@@ -86,6 +86,7 @@ export function createStorage(opts: StorageOptions): Storage {
     outputDir: join(dataDir, 'output'),
     tempDir: join(dataDir, 'temp'),
     shiftsDir: join(dataDir, 'shifts'),
+    adaptersDir: join(dataDir, 'adapters'),
     workflowsDir: join(dataDir, 'workflows'),
     cacheDir: join(dataDir, 'cache'),
   };

@@ -45,7 +45,7 @@ export interface AdapterUse {
 
 /** The ADAPTER socket's value: one or more adapters applied together. */
 export interface AdapterStack {
-  uses: AdapterUse[];
+  uses: readonly AdapterUse[];
 }
 
 /** ΔW's scale: alpha / rank. */

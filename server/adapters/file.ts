@@ -4,9 +4,11 @@
 //   lora_unet_<…>.alpha                                              []       (ΔW scale alpha / r)
 // and SPM's metadata (`prompts`: the erased concepts, comma-separated; `rank`; `alpha`), plus the
 // hash of the model trained on. Loading maps keys onto the model's layers by module path and
-// reports what did not map (text-encoder keys, layers the model lacks).
+// reports what did not map (text-encoder keys, layers the model lacks). A spectral adapter is
+// stored as shift files are (`<layer>.delta`, F32) with the same metadata, and loads by module
+// path onto any model with the same layers (its δ then act on that model's singular values).
 import { DataType } from '../onnx/index.ts';
-import { parseSafetensors, serializeSafetensors, SafetensorsError, weightValues, type SpectralModelRef } from '../spectral/index.ts';
+import { f32FromBytes, makeShifts, modelLayers, parseSafetensors, serializeSafetensors, SafetensorsError, weightValues, type SpectralModelRef } from '../spectral/index.ts';
 import { type Adapter, type AdapterLayer } from './adapter.ts';
 import { modelTargets } from './bake.ts';
 
@@ -26,6 +28,7 @@ export function loraKey(layer: string): string {
 export function encodeAdapterFile(a: Adapter): Uint8Array {
   const tensors = new Map<string, { data: Float32Array; shape?: number[] }>();
   let rank = 0, alpha = 0;
+  for (const [layer, d] of a.spectral?.deltas ?? []) tensors.set(`${layer}.delta`, { data: d });
   for (const l of a.layers.values()) {
     const k = loraKey(l.name);
     const kernel = l.kernel ?? [];
@@ -64,9 +67,22 @@ export function decodeAdapterFile(buf: Uint8Array, model: SpectralModelRef, what
   }
   const targets = modelTargets(model);
   const byStem = new Map([...targets.values()].map((t) => [loraKey(t.name), t]));
+  const deltas = new Map<string, Float32Array>();
+  let spectralLayers: Map<string, number> | undefined;
   const stems = new Map<string, Partial<Record<'up' | 'down' | 'alpha', { shape: number[]; values: Float32Array }>>>();
   const unmapped: string[] = [];
   for (const [name, t] of file.tensors) {
+    if (name.endsWith('.delta')) {
+      spectralLayers ??= new Map(modelLayers(model).map((l) => [l.name, l.k]));
+      const layer = name.slice(0, -'.delta'.length);
+      const k = spectralLayers.get(layer);
+      if (k === undefined) { unmapped.push(`${name} (no such spectral layer)`); continue; }
+      if (t.dtype !== 'F32' || t.shape.length !== 1 || t.shape[0] !== k) throw new AdapterFileError(`${what}: "${name}" is ${t.dtype}[${t.shape}], the model's layer has ${k} singular values (F32[${k}])`);
+      const d = f32FromBytes(t.bytes);
+      if (!d.every(Number.isFinite)) throw new AdapterFileError(`${what}: "${name}" holds a non-finite value`);
+      deltas.set(layer, d);
+      continue;
+    }
     const m = /^(.*)\.(lora_up\.weight|lora_down\.weight|alpha)$/.exec(name);
     if (!m) { unmapped.push(`${name} (not a LoRA key)`); continue; }
     const dt = DTYPES[t.dtype];
@@ -100,10 +116,13 @@ export function decodeAdapterFile(buf: Uint8Array, model: SpectralModelRef, what
       ...(e.down.shape.length === 4 ? { kernel: e.down.shape.slice(2) } : {}),
     });
   }
-  if (layers.size === 0) throw new AdapterFileError(`${what}: no key maps onto this model's UNet layers (${unmapped.slice(0, 3).join('; ') || 'the file has no tensors'})`);
+  if (layers.size === 0 && deltas.size === 0) throw new AdapterFileError(`${what}: no key maps onto this model's UNet layers (${unmapped.slice(0, 3).join('; ') || 'the file has no tensors'})`);
   const { prompts, rank: _r, alpha: _a, [META_MODEL_HASH]: hash, ...metadata } = file.metadata;
   return {
-    adapter: { modelHash: hash ?? '', layers, concepts: (prompts ?? '').split(',').map((s) => s.trim()).filter(Boolean), metadata },
+    adapter: {
+      modelHash: hash ?? '', layers, concepts: (prompts ?? '').split(',').map((s) => s.trim()).filter(Boolean), metadata,
+      ...(deltas.size ? { spectral: makeShifts(model.contentHash, deltas) } : {}),
+    },
     unmapped,
   };
 }

@@ -7,6 +7,8 @@ export interface Storage {
   readonly outputDir: string;
   readonly tempDir: string;
   readonly shiftsDir: string;
+  /** Adapter files (.safetensors, LoRA keys): SPM erasers and imported LoRAs. */
+  readonly adaptersDir: string;
   readonly workflowsDir: string;
   readonly cacheDir: string;
   readonly modelsDir: string;

@@ -10,6 +10,7 @@ export const storage: Storage = {
   outputDir: '/nonexistent/data/output',
   tempDir: '/nonexistent/data/temp',
   shiftsDir: '/nonexistent/data/shifts',
+  adaptersDir: '/nonexistent/data/adapters',
   workflowsDir: '/nonexistent/data/workflows',
   cacheDir: '/nonexistent/data/cache',
   modelsDir: '/nonexistent/models',

@@ -14,7 +14,7 @@ import { svdLayerLengths, type SvdValue } from './svd-model.ts';
 
 export const SHIFT_EXT = '.safetensors';
 
-/** Shift files under shifts/ (sub-folders included), as '/'-separated relative names, sorted. */
+/** .safetensors files under `shiftsDir` (shifts/, or adapters/; sub-folders included), as '/'-separated relative names, sorted. */
 export async function listShiftFiles(shiftsDir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string, depth: number) => {
@@ -37,10 +37,15 @@ export async function listShiftFiles(shiftsDir: string): Promise<string[]> {
 
 /** Path for saving `<prefix>.safetensors` inside shifts/ (throws on names that leave it). */
 export function shiftSavePath(storage: Storage, prefix: string): { path: string; name: string } {
+  return savePathIn(storage, storage.shiftsDir, prefix);
+}
+
+/** Path for saving `<prefix>.safetensors` inside the data folder `dir` (shifts/, adapters/). */
+export function savePathIn(storage: Storage, dir: string, prefix: string): { path: string; name: string } {
   const p = prefix.trim();
   if (p === '') throw new Error('the file name prefix is empty');
   const name = p.endsWith(SHIFT_EXT) ? p : `${p}${SHIFT_EXT}`;
-  return { path: storage.resolveInside(storage.shiftsDir, name), name };
+  return { path: storage.resolveInside(dir, name), name };
 }
 
 export interface LoadedShiftFile {

@@ -13,7 +13,7 @@ export interface Layer {
   mayImport: string[];
 }
 
-const SERVER_BASE = ['core', 'storage', 'linalg', 'onnx', 'image', 'spectral', 'diffusion', 'config', 'engine', 'example-inputs'];
+const SERVER_BASE = ['core', 'storage', 'linalg', 'onnx', 'image', 'spectral', 'adapters', 'diffusion', 'config', 'engine', 'example-inputs'];
 
 /** Bottom to top. */
 export const LAYERS: Layer[] = [
@@ -23,7 +23,8 @@ export const LAYERS: Layer[] = [
   { name: 'onnx', paths: ['server/onnx/'], mayImport: ['core', 'linalg'] },
   { name: 'image', paths: ['server/image/'], mayImport: ['core', 'storage'] },
   { name: 'spectral', paths: ['server/spectral/'], mayImport: ['core', 'storage', 'linalg', 'onnx', 'image'] },
-  { name: 'diffusion', paths: ['server/diffusion/'], mayImport: ['core', 'storage', 'linalg', 'onnx', 'image', 'spectral'] },
+  { name: 'adapters', paths: ['server/adapters/'], mayImport: ['core', 'storage', 'linalg', 'onnx', 'spectral'] },
+  { name: 'diffusion', paths: ['server/diffusion/'], mayImport: ['core', 'storage', 'linalg', 'onnx', 'image', 'spectral', 'adapters'] },
   { name: 'config', paths: ['server/config.ts'], mayImport: ['core', 'onnx'] },
   { name: 'engine', paths: ['server/engine/'], mayImport: ['core', 'storage', 'config'] },
   { name: 'example-inputs', paths: ['server/example-inputs.ts'], mayImport: ['core'] },

@@ -29,7 +29,7 @@ const load = (name: string) => {
 
 /** Sample at 64×64, 3 steps, guidance 2, batch 2: right shapes, finite, not a constant image. */
 async function sampleBatchOfTwo(model: LoadedModel): Promise<void> {
-  const out = await Sample.run({ model, prompt: 'a photo of a sks dog', negative_prompt: 'blurry', steps: 3, guidance_scale: 2, eta: 0, seed: 1, width: 64, height: 64, batch_size: 2, latent: undefined, shifts: undefined, shift_scale: 1 }, nodeContext(storage));
+  const out = await Sample.run({ model, prompt: 'a photo of a sks dog', negative_prompt: 'blurry', steps: 3, guidance_scale: 2, eta: 0, seed: 1, width: 64, height: 64, batch_size: 2, latent: undefined, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true }, nodeContext(storage));
   const [images, latent] = out.outputs as [ImageBatch, Latent];
   expect(images.shape).toEqual([2, 64, 64, 3]);
   expect(latent.shape).toEqual([2, 4, 8, 8]);
@@ -72,11 +72,11 @@ describe.each(VARIANTS)('SD 1.5 architecture, %s', (variant) => {
   it('DDIM Invert → Slerp Noise → Sample', async () => {
     const model = await load(variant);
     const ctx = nodeContext(storage);
-    const zT = (await DDIMInvert.run({ model, image: testImage(64, 64), prompt: 'a red circle', negative_prompt: '', steps: 3, guidance_scale: 1, shifts: undefined, shift_scale: 1 }, ctx)).outputs[0] as Latent;
+    const zT = (await DDIMInvert.run({ model, image: testImage(64, 64), prompt: 'a red circle', negative_prompt: '', steps: 3, guidance_scale: 1, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true }, ctx)).outputs[0] as Latent;
     expect(zT.shape).toEqual([1, 4, 8, 8]);
     expect(finite(zT.samples)).toBe(true);
     const mixed = (await SlerpNoise.run({ latent: zT, seed: 3, alpha: 0.3 }, ctx)).outputs[0] as Latent;
-    const out = await Sample.run({ model, latent: mixed, prompt: 'a red circle', negative_prompt: '', steps: 3, guidance_scale: 2, eta: 0, seed: 0, width: 64, height: 64, batch_size: 1, shifts: undefined, shift_scale: 1 }, ctx);
+    const out = await Sample.run({ model, latent: mixed, prompt: 'a red circle', negative_prompt: '', steps: 3, guidance_scale: 2, eta: 0, seed: 0, width: 64, height: 64, batch_size: 1, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true }, ctx);
     const [images, latent] = out.outputs as [ImageBatch, Latent];
     expect(images.shape).toEqual([1, 64, 64, 3]);
     expect(latent.shape).toEqual([1, 4, 8, 8]);
@@ -106,7 +106,7 @@ describe("optimum's current export layout: a float scalar timestep and latent_pa
   it('DDIM Invert encodes to the mean half of latent_parameters, as the classic export now does', async () => {
     const [current, classic] = await Promise.all([load(name), load('opset14')]);
     const ctx = nodeContext(storage);
-    const invert = async (model: LoadedModel) => (await DDIMInvert.run({ model, image: testImage(64, 64), prompt: 'a red circle', negative_prompt: '', steps: 3, guidance_scale: 1, shifts: undefined, shift_scale: 1 }, ctx)).outputs[0] as Latent;
+    const invert = async (model: LoadedModel) => (await DDIMInvert.run({ model, image: testImage(64, 64), prompt: 'a red circle', negative_prompt: '', steps: 3, guidance_scale: 1, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true }, ctx)).outputs[0] as Latent;
     const zT = await invert(current);
     expect(zT.shape).toEqual([1, 4, 8, 8]);
     expect(finite(zT.samples)).toBe(true);

@@ -65,7 +65,7 @@ const refusal = (name: string) => LoadModel.run({ model_name: name, device: 'cpu
 const prefix = (name: string) => `^input "model_name": "${name}" is not a usable model: `;
 
 async function sample(model: LoadedModel, steps: number): Promise<ImageBatch> {
-  const out = await Sample.run({ model, prompt: 'a photo of a sks dog', negative_prompt: '', steps, guidance_scale: 1, eta: 0, seed: 1, width: 64, height: 64, batch_size: 1, latent: undefined, shifts: undefined, shift_scale: 1 }, nodeContext(storage));
+  const out = await Sample.run({ model, prompt: 'a photo of a sks dog', negative_prompt: '', steps, guidance_scale: 1, eta: 0, seed: 1, width: 64, height: 64, batch_size: 1, latent: undefined, shifts: undefined, shift_scale: 1, adapters: undefined, facilitated_transport: true }, nodeContext(storage));
   const [images, latent] = out.outputs as [ImageBatch, Latent];
   expect(latent.shape).toEqual([1, 4, 8, 8]);
   expect(images.data.every(Number.isFinite)).toBe(true);

@@ -46,7 +46,7 @@ describe('shift files on the opset14 fixture', () => {
 
     const sample = async (s?: SpectralShifts) => ((await Sample.run({
       model, shifts: s, latent: undefined, prompt: 'a photo of sks dog', negative_prompt: '', steps: 2, guidance_scale: 2, eta: 0, seed: 3,
-      width: 64, height: 64, batch_size: 1, shift_scale: 1,
+      width: 64, height: 64, batch_size: 1, shift_scale: 1, adapters: undefined, facilitated_transport: true,
     }, ctx)).outputs[0] as ImageBatch).data;
     const [base, shifted] = [await sample(), await sample(half)];
     expect(shifted.every(Number.isFinite)).toBe(true);

@@ -94,7 +94,7 @@ describe('Spectral Shift Train on the fp16 export', () => {
     // Sampling the half model with them: W_δ in float32, rounded into float16 initializers.
     const sample = async (s: SpectralShifts | undefined) => ((await Sample.run({
       model, prompt: 'a photo of a sks dog', negative_prompt: '', steps: 3, guidance_scale: 2, eta: 0, seed: 1, width: 64, height: 64,
-      batch_size: 1, latent: undefined, shifts: s, shift_scale: 1,
+      batch_size: 1, latent: undefined, shifts: s, shift_scale: 1, adapters: undefined, facilitated_transport: true,
     }, nodeContext(storage))).outputs[0] as ImageBatch).data;
     const zero = makeShifts(model.contentHash, new Map([...shifts.deltas].map(([k, d]) => [k, new Float32Array(d.length)])), {});
     const [plain, unshifted, shifted] = [await sample(undefined), await sample(zero), await sample(shifts)];

@@ -75,8 +75,9 @@ describe('model folders', () => {
     const shiftFiles = ['cat.safetensors', 'people/dog.safetensors', 'sks-heart.safetensors', 'sks-moon.safetensors'];
     for (const p of PREFIXES) expect((await req(u(`${p}/models/shifts`))).json).toEqual(shiftFiles);
     mkdirSync(join(dataDir, 'adapters'), { recursive: true });
-    writeFileSync(join(dataDir, 'adapters/style.onnx'), 'x');
-    expect((await req(u('/models/adapters'))).json).toEqual(['style.onnx']);
+    writeFileSync(join(dataDir, 'adapters/style.safetensors'), 'x');
+    writeFileSync(join(dataDir, 'adapters/notes.txt'), 'not an adapter');
+    expect((await req(u('/models/adapters'))).json).toEqual(['style.safetensors']);
     // The experimental model manager's shapes (SDKs' getModelFolders / getModelFiles).
     expect((await req(u('/api/experiment/models'))).json).toEqual([
       { name: 'models', folders: ['models'] },

@@ -5,3 +5,4 @@ export { trainErase, EraseTrainer, type EraseRun, type EraseOutput } from './tra
 export { EraseFeeds, frozenNoise, type EraseItem } from './feeds.ts';
 export { AnchorSampler, type Anchor } from './anchors.ts';
 export { applyWeightEdits, transportRates, type WeightEdits, type AppliedEdits } from './apply.ts';
+export { runErase, type EraseRunOptions, type EraseRunOutput } from './run.ts';

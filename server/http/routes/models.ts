@@ -2,7 +2,7 @@
 // GET /models/{folder} (names in it) and GET /view_metadata/{folder}?filename= (a safetensors
 // file's __metadata__). The folders here: `models` (diffusers-layout ONNX model folders, the
 // embedded default first), `shifts` (data/shifts/**/*.safetensors) and `adapters`
-// (data/adapters, which may not exist).
+// (data/adapters/**/*.safetensors).
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ export function modelRoutes(ctx: AppContext): Router {
   const r = Router();
   const { storage } = ctx;
   const dirOf = (folder: ModelFolder): string =>
-    folder === 'models' ? storage.modelsDir : folder === 'shifts' ? storage.shiftsDir : join(storage.dataDir, 'adapters');
+    folder === 'models' ? storage.modelsDir : folder === 'shifts' ? storage.shiftsDir : storage.adaptersDir;
   const folderOf = (name: string): ModelFolder => {
     if (!(MODEL_FOLDERS as readonly string[]).includes(name)) {
       throw new HttpError(404, 'unknown_folder', `no model folder "${name}" (there are: ${MODEL_FOLDERS.join(', ')})`);
@@ -40,11 +40,7 @@ export function modelRoutes(ctx: AppContext): Router {
   });
 
   const filesOf = async (folder: ModelFolder): Promise<string[]> =>
-    folder === 'models'
-      ? listModels(storage.modelsDir)
-      : folder === 'shifts'
-        ? listFiles(storage.shiftsDir, (n) => n.endsWith(SAFETENSORS))
-        : listFiles(dirOf(folder), () => true);
+    folder === 'models' ? listModels(storage.modelsDir) : listFiles(dirOf(folder), (n) => n.endsWith(SAFETENSORS));
 
   r.get('/models/:folder', async (req, res) => {
     res.json(await filesOf(folderOf(req.params.folder)));
