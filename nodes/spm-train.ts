@@ -25,7 +25,7 @@ export default defineNode({
     rank: { type: 'INT', default: D.rank, min: 1, max: 64, tooltip: 'Adapter rank (SPM: 1).' },
     eta: { type: 'FLOAT', default: D.eta, min: 0, max: 10, step: 0.1, tooltip: 'Negative guidance η: the target is ε(surrogate) − η·(ε(target) − ε(surrogate)).' },
     anchor_weight: { type: 'FLOAT', default: D.anchor_weight, min: 0, max: 10000, step: 0.1, tooltip: 'λ of latent anchoring (0 = none).' },
-    anchor_count: { type: 'INT', default: D.anchor_count, min: 0, max: 64, tooltip: 'Anchor concepts sampled per step: token sequences of the model\'s vocabulary without the concept\'s tokens.' },
+    anchor_count: { type: 'INT', default: D.anchor_count, min: 1, max: 64, tooltip: 'Anchor items per step: the surrogate prompt, and anchor concepts sampled as token sequences of the model\'s vocabulary without the concept\'s tokens.' },
     anchor_similarity_min: { type: 'FLOAT', default: D.anchor_similarity_min, min: 0, max: 1, step: 0.05, tooltip: 'Sampled anchors are kept when their text similarity to the target prompt is in [min, max].' },
     anchor_similarity_max: { type: 'FLOAT', default: D.anchor_similarity_max, min: 0, max: 1, step: 0.05 },
     anchor_prompts: { type: 'STRING', default: '', multiline: true, tooltip: 'Optional explicit anchors (one per line), drawn alongside the sampled ones.' },

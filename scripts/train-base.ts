@@ -31,6 +31,9 @@ const program = new Command('train-base')
   .option('--ema-decay <x>', 'decay of the weight average the model is written from', '0.999')
   .option('--mid-t-share <x>', 'share of timesteps drawn from 200–599, where the shape is decided (the rest uniform over 0–999)', '0.5')
   .option('--init-from <dir>', 'start from the weights of a model folder (a warm restart: fresh optimiser state)')
+  // A different caption mix (the erasing eval's "community" variant: shorter captions, fewer gray backgrounds).
+  .option('--attribute-dropout <x>', 'chance that each of size / colour / position / background is left out of a caption', '0.15')
+  .option('--gray-share <x>', 'share of images on the default gray background', '0.35')
   .parse();
 const o = program.opts();
 const steps = Number(o.steps);
@@ -40,6 +43,9 @@ const cfg = EMBEDDED_CONFIG;
 const settings = {
   steps, batch: B, lr: Number(o.lr), warmup: Number(o.warmup), seed, config: cfg, weightDecay: 0.01, maxGradNorm: 1, emptyCaptionRate: 0.1,
   scheduler: SCHEDULER_CONFIG, lossGamma: 20, emaDecay: Number(o.emaDecay), midTShare: Number(o.midTShare),
+  // Only in the key when they differ from the defaults, so existing checkpoints keep resuming.
+  ...(Number(o.attributeDropout) !== 0.15 ? { attributeDropout: Number(o.attributeDropout) } : {}),
+  ...(Number(o.grayShare) !== 0.35 ? { grayShare: Number(o.grayShare) } : {}),
 };
 if (!(settings.midTShare >= 0 && settings.midTShare <= 1)) program.error(`train-base: --mid-t-share must be between 0 and 1, got ${o.midTShare}`);
 const runKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
@@ -139,7 +145,7 @@ if (start === 0 && o.initFrom) {
 
 // --- one step: data, noise and timesteps depend only on (seed, step) → resume is exact ---
 async function batchFeeds(step: number): Promise<Record<string, ort.Tensor>> {
-  const data = datasetBatch(seed, step * B, B, { resolution: cfg.resolution, emptyCaptionRate: settings.emptyCaptionRate });
+  const data = datasetBatch(seed, step * B, B, { resolution: cfg.resolution, emptyCaptionRate: settings.emptyCaptionRate, attributeDropout: Number(o.attributeDropout), grayShare: Number(o.grayShare) });
   const px = batchToNchw({ data: data.images, shape: [B, cfg.resolution, cfg.resolution, 3] }, 'signed');
   const z = (await vaeEncoder.run({ sample: new ort.Tensor('float32', px.data, px.shape) })).latent_sample.data as Float32Array;
   const rng = new Rng(seed + 1, step);

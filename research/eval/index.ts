@@ -5,3 +5,4 @@ export * from './templates.ts';
 export * from './image-ops.ts';
 export * from './validate-classifier.ts';
 export * from './score.ts';
+export * from './erase-sets.ts';

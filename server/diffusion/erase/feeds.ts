@@ -6,6 +6,9 @@
 // model at (x_t, t):
 //   erase items  (text = target):   regress onto ε(c_sur) − η·(ε(c_tar) − ε(c_sur)),  weight 1/B
 //   anchor items (text = an anchor, x_t of item j mod B): onto ε(c_a),              weight λ/A
+// The surrogate prompt is always one of the anchors: the erasing target is measured from its
+// prediction, and with classifier-free guidance it is also the unconditional branch (the empty
+// prompt), so holding it keeps the guidance direction the sampler sees exactly −η·(ε(c_tar) − ε(c_sur)).
 // so the adapted model forgets the target and keeps what it did for the anchors. x_t comes from
 // the frozen model (SPM's code denoises with the adapter in place): it depends on nothing trained,
 // so a resumed run draws exactly what the uninterrupted one drew.
@@ -97,8 +100,8 @@ export class EraseFeeds implements StepSource<EraseItem> {
 
     const A = s.anchorWeight > 0 ? s.anchorCount : 0;
     const target = await this.statesOf(prompt);
-    const anchors = await this.anchors.draw(rng, A, target, s.anchorBand);
     const sur = await this.statesOf(s.surrogate);
+    const anchors = A > 0 ? [{ states: sur, text: s.surrogate }, ...(await this.anchors.draw(rng, A - 1, target, s.anchorBand))] : [];
     const LD = target.length;
     const N = B + A;
     // Frozen predictions: [x_t | c_sur] ×B, [x_t | c_tar] ×B, [x_t(j mod B) | c_a] ×A.

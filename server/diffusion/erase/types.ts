@@ -15,7 +15,7 @@ export interface EraseSettings {
   eta: number;
   /** λ of latent anchoring (0: none). */
   anchorWeight: number;
-  /** Anchor concepts sampled per step. */
+  /** Anchor items per step: the surrogate prompt and anchorCount − 1 sampled anchor concepts. */
   anchorCount: number;
   /** Accepted text-state similarity of a sampled anchor to the target prompt, [lo, hi] in [0, 1]. */
   anchorBand: [number, number];

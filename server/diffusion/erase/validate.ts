@@ -82,7 +82,7 @@ export function validateErase(r: EraseRequest, model: LoadedModel, nativeResolut
     surrogate: r.surrogate_prompt ?? '',
     eta: number('eta', r.eta, ERASE_DEFAULTS.eta, 0, 10),
     anchorWeight: number('anchor_weight', r.anchor_weight, ERASE_DEFAULTS.anchor_weight, 0, 1e4),
-    anchorCount: number('anchor_count', r.anchor_count, ERASE_DEFAULTS.anchor_count, 0, 64, true),
+    anchorCount: number('anchor_count', r.anchor_count, ERASE_DEFAULTS.anchor_count, 1, 64, true),
     anchorBand: [lo, hi],
     anchorPrompts: lines(r.anchor_prompts),
     mode,
