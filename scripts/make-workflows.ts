@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadRegistry, type NodeRegistry } from '../server/engine/registry.ts';
 import { buildWorkflow, type UiWorkflow } from './lib/workflow-builder.ts';
-import { combineShifts, COSINE_EDIT, MULTI_SUBJECT, PERSONALIZE } from './lib/example-workflows.ts';
+import { combineShifts, COSINE_EDIT, ERASE_CONCEPT, MULTI_SUBJECT, PERSONALIZE } from './lib/example-workflows.ts';
 
 /** A node that joins IMAGE batches (ImageBatch), if the registry has one: its IMAGE inputs. */
 export function batchNode(registry: NodeRegistry): { type: string; inputs: string[] } | undefined {
@@ -20,6 +20,7 @@ export function exampleWorkflows(registry: NodeRegistry): Record<string, UiWorkf
     'combine-shifts': buildWorkflow(combineShifts(batchNode(registry)), registry),
     'cosine-edit': buildWorkflow(COSINE_EDIT, registry),
     'multi-subject': buildWorkflow(MULTI_SUBJECT, registry),
+    'erase-concept': buildWorkflow(ERASE_CONCEPT, registry),
   };
 }
 

@@ -189,6 +189,29 @@ export const MULTI_SUBJECT: WorkflowDesc = {
   ],
 };
 
+/** Erasing: the prompts the example samples before and after. */
+export const ERASE_PROMPT = 'a large red circle in the center on a gray background';
+export const ERASE_OTHER_PROMPT = 'a large blue square in the center on a gray background';
+export const ADAPTER_FILE = 'spm/erase-circle';
+
+export const ERASE_CONCEPT: WorkflowDesc = {
+  nodes: [
+    model,
+    { key: 'erase_circle', type: 'SPMTrain', title: 'Erase Concept (circle)', widgets: { concept: 'circle', seed: 0 }, links: { model: ['model', 0] } },
+    { key: 'erase_red', type: 'SPMTrain', title: 'Erase Concept (red)', widgets: { concept: 'red', seed: 0 }, links: { model: ['model', 0] } },
+    { key: 'save_adapter', type: 'SaveAdapter', widgets: { filename_prefix: ADAPTER_FILE }, links: { adapter: ['erase_circle', 0] } },
+    { key: 'both', type: 'CombineAdapters', title: 'Combine Adapters (circle + red)', widgets: { strength_a: 1, strength_b: 1 }, links: { adapter_a: ['erase_circle', 0], adapter_b: ['erase_red', 0] } },
+    { key: 'sample_before', type: 'Sample', title: 'Sample: before', band: 1, widgets: { ...sampling, guidance_scale: 5, prompt: ERASE_PROMPT, seed: 1, batch_size: 4 }, links: { model: ['model', 0] } },
+    { key: 'sample_after', type: 'Sample', title: 'Sample: circle erased', band: 1, widgets: { ...sampling, guidance_scale: 5, prompt: ERASE_PROMPT, seed: 1, batch_size: 4, facilitated_transport: true }, links: { model: ['model', 0], adapters: ['erase_circle', 0] } },
+    { key: 'sample_both', type: 'Sample', title: 'Sample: circle and red erased', band: 1, widgets: { ...sampling, guidance_scale: 5, prompt: ERASE_PROMPT, seed: 1, batch_size: 4, facilitated_transport: true }, links: { model: ['model', 0], adapters: ['both', 0] } },
+    { key: 'sample_other', type: 'Sample', title: 'Sample: an unrelated prompt, both adapters', band: 1, widgets: { ...sampling, guidance_scale: 5, prompt: ERASE_OTHER_PROMPT, seed: 1, batch_size: 4, facilitated_transport: true }, links: { model: ['model', 0], adapters: ['both', 0] } },
+    { key: 'save_before', type: 'SaveImage', band: 2, widgets: { filename_prefix: 'erase/before' }, links: { images: ['sample_before', 0] } },
+    { key: 'save_after', type: 'SaveImage', band: 2, widgets: { filename_prefix: 'erase/circle-erased' }, links: { images: ['sample_after', 0] } },
+    { key: 'save_both', type: 'SaveImage', band: 2, widgets: { filename_prefix: 'erase/circle-and-red-erased' }, links: { images: ['sample_both', 0] } },
+    { key: 'save_other', type: 'SaveImage', band: 2, widgets: { filename_prefix: 'erase/unrelated' }, links: { images: ['sample_other', 0] } },
+  ],
+};
+
 /** Node id of `key` in a description (ids are 1-based list positions). */
 export function nodeId(desc: WorkflowDesc, key: string): string {
   const i = desc.nodes.findIndex((n) => n.key === key);

@@ -14,14 +14,14 @@ import { createStorage } from '../../server/storage.ts';
 import { OutputCache, validatePrompt, workflowToPrompt } from '../../server/engine/index.ts';
 import { decodePng } from '../../server/image/index.ts';
 import { exampleWorkflows } from '../../scripts/make-workflows.ts';
-import { combineShifts, COMBINE_ALPHAS, COSINE_EDIT, MULTI_SUBJECT, PERSONALIZE, SHIFT_FILES } from '../../scripts/lib/example-workflows.ts';
+import { ADAPTER_FILE, combineShifts, COMBINE_ALPHAS, COSINE_EDIT, ERASE_CONCEPT, MULTI_SUBJECT, PERSONALIZE, SHIFT_FILES } from '../../scripts/lib/example-workflows.ts';
 import { patchType, readWorkflow, runWorkflow, WORKFLOWS_DIR, type RunContext } from '../../scripts/lib/run-workflow.ts';
 import { EXAMPLE_SHIFTS, seedExampleData } from '../../server/example-inputs.ts';
 
 const MODEL_DIR = fileURLToPath(new URL('../../models/svdiff-shapes', import.meta.url));
 /** Generous: CI machines are shared; the whole file takes about 1.5 min on 2 cores. */
 const RUN_TIMEOUT = 240_000;
-const NAMES = ['svdiff-personalize', 'combine-shifts', 'cosine-edit', 'multi-subject'];
+const NAMES = ['svdiff-personalize', 'combine-shifts', 'cosine-edit', 'multi-subject', 'erase-concept'];
 
 let root: string;
 let storage: Storage;
@@ -101,5 +101,12 @@ describe('example workflows', () => {
     const run = await runWorkflow('multi-subject', MULTI_SUBJECT, { train: fastTrain }, ctx, fastSampling);
     expectPngs(Object.values(run.images).flat(), 4);
     expect(existsSync(join(storage.shiftsDir, `${SHIFT_FILES.multi}.safetensors`))).toBe(true);
+  }, RUN_TIMEOUT);
+
+  it('erase concept: trains two erasers, saves one, samples before, after, both, and an unrelated prompt', async () => {
+    const fastErase = { steps: 3, checkpoint_every: 0 };
+    const run = await runWorkflow('erase-concept', ERASE_CONCEPT, { erase_circle: fastErase, erase_red: fastErase }, ctx, fastSampling);
+    expectPngs(Object.values(run.images).flat(), 16);
+    expect(existsSync(join(storage.adaptersDir, `${ADAPTER_FILE}.safetensors`))).toBe(true);
   }, RUN_TIMEOUT);
 });
