@@ -1,6 +1,6 @@
 // `npm run eval:erase`: concept erasing (SPM) on the embedded model. For each seed and concept
-// (a shape and a colour by default) trains the default recipe (1-dim adapters, latent
-// anchoring), and with --ablations the same without anchoring and as spectral shifts; samples
+// (a shape and a colour by default) trains Erase Concept's default recipe (1-dim adapters, latent
+// anchoring) on 16 captions that name the concept in random contexts, and with --ablations the same without anchoring and as spectral shifts; samples
 // the target prompts (erase rate: share no longer read as the concept), near-concept and other
 // prompts (preservation: accuracy after ÷ before, shape and colour both right), with and without
 // facilitated transport; both erasers at once; and the erasers applied, untrained, to the
@@ -16,7 +16,7 @@ import { LoadedModel, decodeLatent, sampleLatents } from '../server/diffusion/in
 import { applyWeightEdits, runErase, type EraseRequest } from '../server/diffusion/erase/index.ts';
 import { adapterParameters, encodeAdapterFile, type Adapter, type AdapterStack } from '../server/adapters/index.ts';
 import { BASE_SHAPES } from '../research/datasets/index.ts';
-import { classifyImage, eraseSets, freeOf, type EraseSets, type ScoredPrompt } from '../research/eval/index.ts';
+import { classifyImage, conceptCaptions, eraseSets, freeOf, type EraseSets, type ScoredPrompt } from '../research/eval/index.ts';
 
 const o = new Command('eval-erase')
   .option('--model <dir>', 'model folder', 'models/svdiff-shapes')
@@ -88,7 +88,9 @@ async function evaluate(name: string, model: LoadedModel, tag: string, set: Eras
 
 async function train(concept: string, seed: number, over: Partial<EraseRequest>, label: string): Promise<Adapter> {
   const t0 = performance.now();
-  const out = await runErase({ model: base, storage, request: { concept, seed, ...recipe, ...over } });
+  // Target prompts: 16 captions naming the concept in random contexts (the dataset's grammar), as a user would list them.
+  const target_prompts = conceptCaptions(concept, 16, seed).join('\n');
+  const out = await runErase({ model: base, storage, request: { concept, seed, target_prompts, ...recipe, ...over } });
   const seconds = (performance.now() - t0) / 1000;
   const a = out.adapter;
   facts.set(label, [...(facts.get(label) ?? []), { params: adapterParameters(a), bytes: encodeAdapterFile(a).byteLength, seconds }]);

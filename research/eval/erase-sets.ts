@@ -2,7 +2,7 @@
 // long caption form the model draws best: the target prompts (the concept in several
 // contexts), near concepts (an erased shape: the other shapes in the target prompts' colours;
 // an erased colour: its nearest colours in RGB, on the same shapes) and the rest of the world.
-import { BASE_SHAPES, COLORS, RGB, type ColorName, type ShapeName } from '../datasets/index.ts';
+import { BACKGROUNDS, BASE_SHAPES, COLORS, makeCaption, POSITIONS, RGB, SIZES, type ColorName, type ShapeName } from '../datasets/index.ts';
 
 export type ConceptKind = 'shape' | 'color';
 
@@ -66,4 +66,28 @@ export function eraseSets(concept: string): EraseSets {
 /** Prompts that name none of `concepts` (preservation when several are erased at once). */
 export function freeOf(prompts: readonly ScoredPrompt[], concepts: readonly string[]): ScoredPrompt[] {
   return prompts.filter((p) => !concepts.includes(p.shape) && !concepts.includes(p.color));
+}
+
+/**
+ * `n` training prompts for erasing `concept`: captions of the dataset's grammar that name it,
+ * every other part drawn at random (size, colour or shape, position, background, each left out
+ * at random as the training captions do) — what a user would list as "the concept in context".
+ */
+export function conceptCaptions(concept: string, n: number, seed: number): string[] {
+  const kind = conceptKind(concept);
+  let s = (seed * 2654435761 + 12345) >>> 0;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+  const maybe = <T,>(xs: readonly T[]): T | undefined => (next() < 0.7 ? pick(xs) : undefined);
+  const out = new Set<string>();
+  for (let tries = 0; out.size < n && tries < 100 * n; tries++) {
+    out.add(makeCaption({
+      shape: kind === 'shape' ? (concept as ShapeName) : pick(BASE_SHAPES),
+      color: kind === 'color' ? (concept as ColorName) : maybe(COLORS),
+      size: maybe(SIZES),
+      position: maybe(POSITIONS),
+      background: maybe(BACKGROUNDS),
+    }));
+  }
+  return [...out];
 }
