@@ -1,6 +1,6 @@
 // Screenshots for the tour (README.md, "A tour"): each example workflow opened from the Templates tab
 // of the real studio, queued at its saved settings, captured after the run.
-//   npx tsx scripts/tour-screenshots.ts [name ...]     (default: all four templates)
+//   npx tsx scripts/tour-screenshots.ts [name ...]     (default: all five templates)
 // The data folder is seeded as the server seeds a fresh one (example images and shift files);
 // combine-shifts' shift files are trained here only if that seeding found none.
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { seedExampleData } from '../server/example-inputs.ts';
 // Browser globals used inside page.evaluate callbacks (the root tsconfig has no DOM lib).
 declare const window: any;
 
-const names = process.argv.slice(2).length ? process.argv.slice(2) : ['svdiff-personalize', 'combine-shifts', 'cosine-edit', 'multi-subject'];
+const names = process.argv.slice(2).length ? process.argv.slice(2) : ['svdiff-personalize', 'combine-shifts', 'cosine-edit', 'multi-subject', 'erase-concept'];
 const outDir = join(repoRoot, 'docs', 'tour');
 mkdirSync(outDir, { recursive: true });
 
