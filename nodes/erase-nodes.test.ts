@@ -11,6 +11,7 @@ import { createStorage } from '../server/storage.ts';
 import { tinyModel } from '../server/diffusion/training/model.testing.ts';
 import { InputError } from '../server/core/index.ts';
 import type { AdapterStack } from '../server/adapters/index.ts';
+import { makeShifts, type SpectralShifts } from '../server/spectral/index.ts';
 import type { NodeContext, ProgressExtra, Storage } from './define.ts';
 import Erase from './spm-train.ts';
 import SaveAdapter from './save-adapter.ts';
@@ -35,9 +36,9 @@ function context() {
 
 const defaults = (inputs: Record<string, unknown>) => Object.fromEntries(Object.entries(inputs).filter(([, s]) => 'default' in (s as object)).map(([k, s]) => [k, (s as { default: unknown }).default]));
 
-async function sample(prompt: string, adapters?: AdapterStack, transport = true): Promise<Float32Array> {
+async function sample(prompt: string, adapters?: AdapterStack, transport = true, shifts?: SpectralShifts): Promise<Float32Array> {
   const { model } = await tinyModel();
-  const i = { ...defaults(Sample.inputs), model, prompt, steps: 3, guidance_scale: 2, seed: 4, width: 16, height: 16, batch_size: 1, latent: undefined, shifts: undefined, adapters, facilitated_transport: transport } as Parameters<typeof Sample.run>[0];
+  const i = { ...defaults(Sample.inputs), model, prompt, steps: 3, guidance_scale: 2, seed: 4, width: 16, height: 16, batch_size: 1, latent: undefined, shifts, adapters, facilitated_transport: transport } as Parameters<typeof Sample.run>[0];
   return ((await Sample.run(i, context().ctx)).outputs[0] as { data: Float32Array }).data;
 }
 
@@ -61,6 +62,15 @@ describe('erasing nodes', () => {
     expect(differ(await sample('a red circle', erased), await sample('a red circle'))).toBe(true);
     expect(await sample('a blue square', erased)).toEqual(await sample('a blue square'));
     expect(differ(await sample('a blue square', erased, false), await sample('a blue square'))).toBe(true);
+  }, 120_000);
+
+  it('adapters compose with spectral shifts (the samples differ from either alone)', async () => {
+    const { model, svd } = await tinyModel();
+    const deltas = new Map([...svd.layers.values()].map((l) => [l.name, Float32Array.from({ length: l.k }, (_, i) => 0.3 * Math.sin(i + l.k))]));
+    const shifts = makeShifts(model.contentHash, deltas);
+    const both = await sample('a red circle', erased, true, shifts);
+    expect(differ(both, await sample('a red circle', erased))).toBe(true);
+    expect(differ(both, await sample('a red circle', undefined, true, shifts))).toBe(true);
   }, 120_000);
 
   it('Save Adapter and Load Adapter round-trip; Combine Adapters stacks strengths', async () => {
