@@ -4,7 +4,8 @@
 // one base applies to other fine-tunes of the same architecture (SPM's training-free transfer).
 import { defineNode, InputError } from './define.ts';
 import { AdapterFileError, decodeAdapterFile } from '../server/adapters/index.ts';
-import { fileSignature, listShiftFiles } from '../server/spectral/index.ts';
+import { listShiftFiles } from '../server/spectral/index.ts';
+import { ADAPTERS_FOLDER } from './lib/folder-files.ts';
 import { readFile } from 'node:fs/promises';
 
 export default defineNode({
@@ -21,18 +22,11 @@ export default defineNode({
   },
   outputs: [{ name: 'ADAPTER', type: 'ADAPTER' }],
 
-  async fingerprint({ adapter_file }, { storage }) {
-    try {
-      return await fileSignature(storage.resolveInside(storage.adaptersDir, adapter_file));
-    } catch {
-      return 'unresolvable';
-    }
-  },
+  fingerprint: ({ adapter_file }, env) => ADAPTERS_FOLDER.fingerprint(adapter_file, env),
 
-  async validate({ adapter_file }, { storage }): Promise<Record<string, string>> {
-    if (typeof adapter_file !== 'string') return {};
-    if (!(await listShiftFiles(storage.adaptersDir)).includes(adapter_file)) return { adapter_file: `"${adapter_file}" was not found in adapters/` };
-    return {};
+  async validate({ adapter_file }, env): Promise<Record<string, string>> {
+    const why = await ADAPTERS_FOLDER.missing(adapter_file, env);
+    return why ? { adapter_file: why } : {};
   },
 
   async run({ model, adapter_file, strength }, ctx) {

@@ -2,7 +2,8 @@
 // hash and every layer's length (a mismatch names the layer); layers missing from the file
 // load as zero. A reference SVDiff file (no model hash) is mapped by module path instead.
 import { defineNode, InputError } from './define.ts';
-import { fileSignature, listShiftFiles, loadShiftsForModel, ShiftFileError } from '../server/spectral/index.ts';
+import { listShiftFiles, loadShiftsForModel, ShiftFileError } from '../server/spectral/index.ts';
+import { SHIFTS_FOLDER } from './lib/folder-files.ts';
 
 const NODE = 'LoadShifts';
 
@@ -21,18 +22,11 @@ export default defineNode({
   },
   outputs: [{ name: 'SHIFTS', type: 'SHIFTS' }],
 
-  async fingerprint({ shift_file }, { storage }) {
-    try {
-      return await fileSignature(storage.resolveInside(storage.shiftsDir, shift_file));
-    } catch {
-      return 'unresolvable';
-    }
-  },
+  fingerprint: ({ shift_file }, env) => SHIFTS_FOLDER.fingerprint(shift_file, env),
 
-  async validate({ shift_file }, { storage }): Promise<Record<string, string>> {
-    if (typeof shift_file !== 'string') return {};
-    if (!(await listShiftFiles(storage.shiftsDir)).includes(shift_file)) return { shift_file: `"${shift_file}" was not found in shifts/` };
-    return {};
+  async validate({ shift_file }, env): Promise<Record<string, string>> {
+    const why = await SHIFTS_FOLDER.missing(shift_file, env);
+    return why ? { shift_file: why } : {};
   },
 
   async run({ model, shift_file, svd }, ctx) {

@@ -3,6 +3,7 @@
 import { defineNode, InputError } from './define.ts';
 import { encodeAdapterFile } from '../server/adapters/index.ts';
 import { savePathIn } from '../server/spectral/index.ts';
+import { ADAPTERS_FOLDER } from './lib/folder-files.ts';
 
 export default defineNode({
   type: 'SaveAdapter',
@@ -18,14 +19,9 @@ export default defineNode({
   outputs: [],
   outputNode: true,
 
-  validate({ filename_prefix }, { storage }): Record<string, string> {
-    if (typeof filename_prefix !== 'string') return {};
-    try {
-      savePathIn(storage, storage.adaptersDir, filename_prefix);
-      return {};
-    } catch (e) {
-      return { filename_prefix: `is not usable: ${(e as Error).message}` };
-    }
+  validate({ filename_prefix }, env): Record<string, string> {
+    const why = ADAPTERS_FOLDER.unusablePrefix(filename_prefix, env);
+    return why ? { filename_prefix: why } : {};
   },
 
   async run({ adapter, filename_prefix }, ctx) {

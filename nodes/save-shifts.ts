@@ -2,6 +2,7 @@
 // and training settings in the metadata), written atomically: a failed save leaves no file.
 import { defineNode, InputError } from './define.ts';
 import { encodeShiftFile, shiftSavePath } from '../server/spectral/index.ts';
+import { SHIFTS_FOLDER } from './lib/folder-files.ts';
 
 const NODE = 'SaveShifts';
 
@@ -19,14 +20,9 @@ export default defineNode({
   outputs: [],
   outputNode: true,
 
-  validate({ filename_prefix }, { storage }): Record<string, string> {
-    if (typeof filename_prefix !== 'string') return {};
-    try {
-      shiftSavePath(storage, filename_prefix);
-      return {};
-    } catch (e) {
-      return { filename_prefix: `is not usable: ${(e as Error).message}` };
-    }
+  validate({ filename_prefix }, env): Record<string, string> {
+    const why = SHIFTS_FOLDER.unusablePrefix(filename_prefix, env);
+    return why ? { filename_prefix: why } : {};
   },
 
   async run({ shifts, filename_prefix }, ctx) {

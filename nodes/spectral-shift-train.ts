@@ -5,6 +5,7 @@
 // NaN loss) returns the shifts so far, marked partial; checkpoints under data/checkpoints/
 // so re-queueing the same inputs resumes where the run stopped.
 import { defineNode, type InputSpec, renameInput } from './define.ts';
+import { stepReporter } from './lib/training-progress.ts';
 import { nativeResolution, PRIOR_TARGETS, runTraining, TRAINED_PARTS, type SubjectRequest } from '../server/diffusion/training/index.ts';
 
 const NODE = 'SpectralShiftTrain';
@@ -76,7 +77,6 @@ export default defineNode({
       extra(3),
     ];
     if (subjects[2].images && !subjects[1].images) subjects.splice(1, 1);
-    let lastReport = 0;
     try {
       const out = await runTraining({
         model: i.model,
@@ -87,14 +87,7 @@ export default defineNode({
         autosavePrefix: NODE,
         log: (m) => ctx.log(m),
         onClassImages: (done, total) => ctx.progress(done, total),
-        onStep: (r) => {
-          ctx.progress(r.step, r.steps, { loss: r.loss });
-          const now = Date.now();
-          if (now - lastReport > 10_000 || r.step === r.steps) {
-            lastReport = now;
-            ctx.log(`step ${r.step}/${r.steps} loss ${r.loss.toFixed(5)} (instance ${r.terms.instance.toFixed(5)}, prior ${r.terms.prior.toFixed(5)}${r.terms.unmix ? `, unmix ${r.terms.unmix.toFixed(5)}` : ''}) ${r.ms.toFixed(0)} ms/step`);
-          }
-        },
+        onStep: stepReporter(ctx, (r) => `step ${r.step}/${r.steps} loss ${r.loss.toFixed(5)} (instance ${r.terms.instance.toFixed(5)}, prior ${r.terms.prior.toFixed(5)}${r.terms.unmix ? `, unmix ${r.terms.unmix.toFixed(5)}` : ''}) ${r.ms.toFixed(0)} ms/step`),
         request: {
           subjects,
           priorWeight: i.prior_weight,

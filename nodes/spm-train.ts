@@ -4,6 +4,7 @@
 // Streams step + loss; interrupt returns the adapter so far (marked partial); checkpoints
 // resume a re-queued run.
 import { defineNode, renameInput } from './define.ts';
+import { stepReporter } from './lib/training-progress.ts';
 import { ERASE_DEFAULTS, ERASE_MODES, runErase, type EraseMode } from '../server/diffusion/erase/index.ts';
 
 const D = ERASE_DEFAULTS;
@@ -39,7 +40,6 @@ export default defineNode({
   outputs: [{ name: 'ADAPTER', type: 'ADAPTER' }],
 
   async run(i, ctx) {
-    let last = 0;
     try {
       const out = await runErase({
         model: i.model,
@@ -47,14 +47,7 @@ export default defineNode({
         storage: ctx.storage,
         signal: ctx.signal,
         log: (m) => ctx.log(m),
-        onStep: (r) => {
-          ctx.progress(r.step, r.steps, { loss: r.loss });
-          const now = Date.now();
-          if (now - last > 10_000 || r.step === r.steps) {
-            last = now;
-            ctx.log(`step ${r.step}/${r.steps} loss ${r.loss.toFixed(5)} (erase ${r.terms.instance.toFixed(5)}, anchors ${r.terms.prior.toFixed(5)}) ${r.ms.toFixed(0)} ms/step`);
-          }
-        },
+        onStep: stepReporter(ctx, (r) => `step ${r.step}/${r.steps} loss ${r.loss.toFixed(5)} (erase ${r.terms.instance.toFixed(5)}, anchors ${r.terms.prior.toFixed(5)}) ${r.ms.toFixed(0)} ms/step`),
         request: {
           concept: i.concept, target_prompts: i.target_prompts, surrogate_prompt: i.surrogate_prompt, anchor_prompts: i.anchor_prompts,
           mode: i.mode as EraseMode, rank: i.rank, eta: i.eta, anchor_weight: i.anchor_weight, anchor_count: i.anchor_count,
