@@ -5,6 +5,7 @@
 // resume a re-queued run.
 import { defineNode, renameInput } from './define.ts';
 import { stepReporter } from './lib/training-progress.ts';
+import { ADAPTER_SCOPES, type AdapterScope } from '../server/adapters/index.ts';
 import { ERASE_DEFAULTS, ERASE_MODES, runErase, type EraseMode } from '../server/diffusion/erase/index.ts';
 
 const D = ERASE_DEFAULTS;
@@ -23,6 +24,7 @@ export default defineNode({
     target_prompts: { type: 'STRING', default: 'a {}\na large {}\na small {}\na {} in the center on a gray background', multiline: true, tooltip: 'Prompts the erasure is trained on, one per line; {} stands for each concept. Empty: the concept alone.' },
     surrogate_prompt: { type: 'STRING', default: '', tooltip: 'What the target prompts should draw instead (empty: the unconditional prediction).' },
     mode: { type: 'COMBO', options: ERASE_MODES, default: D.mode, tooltip: 'adapter: SPM\'s one-dimensional adapters (rank r). spectral: spectral shifts δ with the same objective.' },
+    layers: { type: 'COMBO', options: ADAPTER_SCOPES, default: D.layers, tooltip: 'transformer: the layers of the transformer blocks (attention, feed-forward, projections), as SPM adapts them. all: every UNet linear and conv layer.' },
     rank: { type: 'INT', default: D.rank, min: 1, max: 64, tooltip: 'Adapter rank (SPM: 1).' },
     eta: { type: 'FLOAT', default: D.eta, min: 0, max: 10, step: 0.1, tooltip: 'Negative guidance η: the target is ε(surrogate) − η·(ε(target) − ε(surrogate)).' },
     anchor_weight: { type: 'FLOAT', default: D.anchor_weight, min: 0, max: 10000, step: 0.1, tooltip: 'λ of latent anchoring (0 = none).' },
@@ -50,7 +52,7 @@ export default defineNode({
         onStep: stepReporter(ctx, (r) => `step ${r.step}/${r.steps} loss ${r.loss.toFixed(5)} (erase ${r.terms.instance.toFixed(5)}, anchors ${r.terms.prior.toFixed(5)}) ${r.ms.toFixed(0)} ms/step`),
         request: {
           concept: i.concept, target_prompts: i.target_prompts, surrogate_prompt: i.surrogate_prompt, anchor_prompts: i.anchor_prompts,
-          mode: i.mode as EraseMode, rank: i.rank, eta: i.eta, anchor_weight: i.anchor_weight, anchor_count: i.anchor_count,
+          mode: i.mode as EraseMode, layers: i.layers as AdapterScope, rank: i.rank, eta: i.eta, anchor_weight: i.anchor_weight, anchor_count: i.anchor_count,
           anchor_similarity_min: i.anchor_similarity_min, anchor_similarity_max: i.anchor_similarity_max,
           steps: i.steps, batch_size: i.batch_size, learning_rate: i.learning_rate, seed: i.seed, checkpoint_every: i.checkpoint_every,
         },

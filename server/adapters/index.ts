@@ -2,7 +2,7 @@
 // one-dimensional adapters, LoRA files), their training form, inference overrides, files and
 // facilitated transport.
 export * from './adapter.ts';
-export { adapterTarget, adapterTargets, storedDelta, type AdapterTarget } from './layers.ts';
+export { adapterTarget, adapterTargets, inScope, storedDelta, ADAPTER_SCOPES, type AdapterScope, type AdapterTarget } from './layers.ts';
 export { addAdapters, ADAPTER_PREFIX, type AdapterTrainGraph, type AdapterRewriteOptions } from './rewrite-train.ts';
 export { adapterOverrides, checkAdapters, modelTargets, AdapterApplyError, type AdapterOverrides } from './bake.ts';
 export { encodeAdapterFile, decodeAdapterFile, loraKey, AdapterFileError, ADAPTER_EXT, META_MODEL_HASH as ADAPTER_META_MODEL_HASH, type LoadedAdapter } from './file.ts';

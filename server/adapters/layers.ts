@@ -29,8 +29,16 @@ export function adapterTarget(l: SpectralLayer): AdapterTarget | null {
   return { name: l.name, initializer: l.initializer, shape: l.shape, out, in: inn, inputMajor };
 }
 
-export function adapterTargets(layers: readonly SpectralLayer[]): AdapterTarget[] {
-  return layers.map(adapterTarget).filter((t): t is AdapterTarget => t !== null);
+/** Which layers an adapter set covers: SPM's default, the transformer blocks (diffusers' `…attentions.N.…`: projections, attention, feed-forward), or every linear and conv layer of the UNet. */
+export type AdapterScope = 'transformer' | 'all';
+export const ADAPTER_SCOPES: readonly AdapterScope[] = ['transformer', 'all'];
+
+export function inScope(name: string, scope: AdapterScope): boolean {
+  return scope === 'all' || /(^|\.)attentions\.\d+\./.test(name);
+}
+
+export function adapterTargets(layers: readonly SpectralLayer[], scope: AdapterScope = 'all'): AdapterTarget[] {
+  return layers.map(adapterTarget).filter((t): t is AdapterTarget => t !== null && inScope(t.name, scope));
 }
 
 /**

@@ -3,6 +3,7 @@ const COLORS: Record<string, string> = {
   MODEL: '#b39ddb',
   SVD: '#4dd0e1',
   SHIFTS: '#ffb74d',
+  ADAPTER: '#e6ee9c',
   IMAGE: '#64b5f6',
   LATENT: '#ff9cf9',
   MASK: '#81c784',

@@ -2,7 +2,7 @@
 // conv layers, or δ on their singular values), SPM's erasing + anchoring loss (feeds.ts) through
 // the training graph's weighted ε-MSE, one ORT session, AdamW; the step loop is graph-trainer.ts'.
 import { AdamW, attentionFor, type Parameter } from '../../onnx/index.ts';
-import { addAdapters, adapterTargets, type Adapter, type AdapterLayer, type AdapterTarget } from '../../adapters/index.ts';
+import { addAdapters, adapterTargets, inScope, type Adapter, type AdapterLayer, type AdapterTarget } from '../../adapters/index.ts';
 import { addSpectralShifts, DEFAULT_SELECTION, decomposeModel, makeShifts, modelLayers, type SvdValue } from '../../spectral/index.ts';
 import { InputError } from '../../core/index.ts';
 import type { LoadedModel } from '../model/index.ts';
@@ -58,8 +58,8 @@ export class EraseTrainer extends GraphTrainer<EraseItem> {
     let targets: AdapterTarget[] = [];
     let svd: SvdValue | undefined;
     if (s.mode === 'adapter') {
-      targets = adapterTargets(modelLayers(model, ['unet']));
-      if (targets.length === 0) throw new InputError('model', 'has no linear or conv layers an adapter can take');
+      targets = adapterTargets(modelLayers(model, ['unet']), s.layers);
+      if (targets.length === 0) throw new InputError('layers', `selects no linear or conv layer of this model's UNet (${s.layers})`);
       const g = addAdapters(lossOpts.unet.model, targets, { rank: s.rank, alpha: 1 });
       const rng = new Rng(s.seed, 0);
       for (const t of targets) {
@@ -72,7 +72,7 @@ export class EraseTrainer extends GraphTrainer<EraseItem> {
       svd = run.svd ?? (await decomposeModel(model, DEFAULT_SELECTION, { cacheDir: run.cacheDir, signal: run.signal })).svd;
       if (svd.modelHash !== model.contentHash) throw new InputError('svd', `was made for model ${svd.modelHash.slice(0, 12)}, not ${model.name}`);
       const g = addSpectralShifts(lossOpts.unet.model, svd, 'unet');
-      const train = [...svd.layers.values()].filter((l) => l.part === 'unet' && l.kind !== 'norm');
+      const train = [...svd.layers.values()].filter((l) => l.part === 'unet' && l.kind !== 'norm' && inScope(l.name, s.layers));
       if (train.length === 0) throw new InputError('svd', 'has no UNet matrix layers to train');
       for (const [layer, input] of g.deltaInputs) {
         const k = svd.layers.get(layer)!.k;
@@ -97,7 +97,7 @@ export class EraseTrainer extends GraphTrainer<EraseItem> {
   /** The trained adapter (its current values). */
   adapter(): Adapter {
     const { model, settings: s } = this.run;
-    const metadata = { svdiff_erase: JSON.stringify({ mode: s.mode, target_prompts: s.targetPrompts, surrogate: s.surrogate, eta: s.eta, anchor_weight: s.anchorWeight, anchor_count: s.anchorCount, steps: s.steps, lr: s.lr, seed: s.seed }) };
+    const metadata = { svdiff_erase: JSON.stringify({ mode: s.mode, layers: s.layers, target_prompts: s.targetPrompts, surrogate: s.surrogate, eta: s.eta, anchor_weight: s.anchorWeight, anchor_count: s.anchorCount, steps: s.steps, lr: s.lr, seed: s.seed }) };
     if (this.svd) {
       return { modelHash: model.contentHash, layers: new Map(), spectral: makeShifts(model.contentHash, new Map([...this.deltas].map(([k, v]) => [k, Float32Array.from(v)]))), concepts: s.concepts, metadata };
     }

@@ -1,4 +1,5 @@
 // The settings of one concept-erasing run (SPM's objective), after validation (validate.ts).
+import type { AdapterScope } from '../../adapters/index.ts';
 
 /** adapter: SPM's one-dimensional (rank-r) adapters; spectral: δ on the singular values (SVDiff's parameters). */
 export type EraseMode = 'adapter' | 'spectral';
@@ -22,6 +23,8 @@ export interface EraseSettings {
   /** Explicit anchor prompts, drawn alongside the sampled ones. */
   anchorPrompts: string[];
   mode: EraseMode;
+  /** Layers trained: SPM's transformer blocks, or every UNet linear and conv layer. */
+  layers: AdapterScope;
   /** Adapter rank (SPM: 1). */
   rank: number;
   steps: number;

@@ -2,6 +2,7 @@
 import { InputError } from '../../core/index.ts';
 import type { LoadedModel } from '../model/index.ts';
 import { checkPrompt } from '../pipeline/index.ts';
+import { ADAPTER_SCOPES, type AdapterScope } from '../../adapters/index.ts';
 import { ERASE_MODES, type EraseMode, type EraseSettings } from './types.ts';
 
 export interface EraseRequest {
@@ -13,6 +14,7 @@ export interface EraseRequest {
   /** Explicit anchors, one per line. */
   anchor_prompts?: string;
   mode?: EraseMode;
+  layers?: AdapterScope;
   rank?: number;
   eta?: number;
   anchor_weight?: number;
@@ -30,6 +32,7 @@ export interface EraseRequest {
 /** The default recipe (the node's widgets show these). */
 export const ERASE_DEFAULTS = {
   mode: 'adapter' as EraseMode,
+  layers: 'transformer' as AdapterScope,
   rank: 1,
   eta: 1,
   anchor_weight: 1,
@@ -71,6 +74,8 @@ export function validateErase(r: EraseRequest, model: LoadedModel, nativeResolut
   }
   const mode = r.mode ?? ERASE_DEFAULTS.mode;
   if (!ERASE_MODES.includes(mode)) throw new InputError('mode', `must be one of ${ERASE_MODES.join(', ')}, got ${String(mode)}`);
+  const layers = r.layers ?? ERASE_DEFAULTS.layers;
+  if (!ADAPTER_SCOPES.includes(layers)) throw new InputError('layers', `must be one of ${ADAPTER_SCOPES.join(', ')}, got ${String(layers)}`);
   const lo = number('anchor_similarity_min', r.anchor_similarity_min, ERASE_DEFAULTS.anchor_similarity_min, 0, 1);
   const hi = number('anchor_similarity_max', r.anchor_similarity_max, ERASE_DEFAULTS.anchor_similarity_max, 0, 1);
   if (lo > hi) throw new InputError('anchor_similarity_min', `(${lo}) is above anchor_similarity_max (${hi})`);
@@ -86,6 +91,7 @@ export function validateErase(r: EraseRequest, model: LoadedModel, nativeResolut
     anchorBand: [lo, hi],
     anchorPrompts: lines(r.anchor_prompts),
     mode,
+    layers,
     rank: number('rank', r.rank, ERASE_DEFAULTS.rank, 1, 64, true),
     steps: number('steps', r.steps, ERASE_DEFAULTS.steps, 1, 100000, true),
     batchSize: number('batch_size', r.batch_size, ERASE_DEFAULTS.batch_size, 1, 64, true),
