@@ -29,6 +29,7 @@ const o = new Command('eval-erase')
   .option('--guidance <x>', 'classifier-free guidance', '5')
   .option('--request <json>', 'recipe overrides (Erase Concept inputs as JSON)', '{}')
   .option('--ablations', 'also train without anchoring and as spectral shifts')
+  .option('--ablations-only', 'only the ablation rows (no default recipe, no transfer, no combination)')
   .option('--skip-variant', 'skip the transfer rows')
   .parse()
   .opts();
@@ -100,7 +101,7 @@ async function train(concept: string, seed: number, over: Partial<EraseRequest>,
 const stackOf = (...as: Adapter[]): AdapterStack => ({ uses: as.map((adapter, i) => ({ adapter, strength: 1, label: `a${i}` })) });
 
 let variant: LoadedModel | undefined;
-if (!o.skipVariant) {
+if (!o.skipVariant && !o.ablationsOnly) {
   const dir = resolve(o.variant);
   if (!existsSync(join(dir, 'model_index.json'))) {
     console.log(`making the community variant at ${dir} (train:base from ${o.model}, short captions, few gray backgrounds, ${o.variantMinutes} min) …`);
@@ -114,15 +115,18 @@ for (const seed of seeds) {
   console.log(`seed ${seed}`);
   const main: Adapter[] = [];
   for (const set of sets) {
-    const a = await train(set.concept, seed, {}, 'adapter');
-    main.push(a);
-    await evaluate('1-dim adapter, anchoring, transport', base, 'base', set, stackOf(a), true);
-    await evaluate('1-dim adapter, anchoring, no transport', base, 'base', set, stackOf(a), false);
-    if (variant) {
+    if (!o.ablationsOnly) {
+      const a = await train(set.concept, seed, {}, 'adapter');
+      main.push(a);
+      await evaluate('1-dim adapter, anchoring, transport', base, 'base', set, stackOf(a), true);
+      await evaluate('1-dim adapter, anchoring, no transport', base, 'base', set, stackOf(a), false);
+    }
+    if (variant && main.length) {
+      const a = main.at(-1)!;
       await evaluate('transfer to the variant, transport', variant, 'variant', set, stackOf(a), true);
       await evaluate('transfer to the variant, no transport', variant, 'variant', set, stackOf(a), false);
     }
-    if (o.ablations) {
+    if (o.ablations || o.ablationsOnly) {
       const na = await train(set.concept, seed, { anchor_weight: 0 }, 'adapter, no anchoring');
       await evaluate('1-dim adapter, no anchoring, transport', base, 'base', set, stackOf(na), true);
       await evaluate('1-dim adapter, no anchoring, no transport', base, 'base', set, stackOf(na), false);
@@ -131,7 +135,7 @@ for (const seed of seeds) {
       await evaluate('spectral shifts, anchoring, no transport', base, 'base', set, stackOf(sp), false);
     }
   }
-  if (sets.length >= 2) {
+  if (sets.length >= 2 && main.length === sets.length) {
     // Both erasers at once: each scored on its own target prompts; preservation on prompts naming neither.
     const both = stackOf(...main);
     for (const set of sets) {
