@@ -94,7 +94,7 @@ describe('createStorage', () => {
   it('creates the data folders', () => {
     const { base } = dirs();
     const s = createStorage({ dataDir: join(base, 'data'), modelsDir: join(base, 'models') });
-    expect(readdirSync(s.dataDir).sort()).toEqual(['cache', 'input', 'output', 'shifts', 'temp', 'workflows']);
+    expect(readdirSync(s.dataDir).sort()).toEqual(['adapters', 'cache', 'input', 'output', 'shifts', 'temp', 'workflows']);
     expect(s.modelsDir).toBe(join(base, 'models'));
   });
 });
