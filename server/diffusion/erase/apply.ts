@@ -53,7 +53,7 @@ export async function applyWeightEdits(model: LoadedModel, e: WeightEdits, opts:
   const weights: number[] = [];
   if (e.shifts) { parts.push(e.shifts); weights.push(e.shiftScale ?? 1); }
   uses.forEach((u, i) => {
-    if (u.adapter.spectral && coefficients[i] !== 0) { parts.push(makeShifts(model.contentHash, u.adapter.spectral.deltas)); weights.push(coefficients[i]); }
+    if (u.adapter.spectral && coefficients[i] !== 0) { parts.push(u.adapter.spectral); weights.push(coefficients[i]); }
   });
   let overrides: PartOverride[] = [];
   if (parts.length) {
