@@ -5,7 +5,7 @@
 // Explicit anchor prompts join the draw with equal chance.
 import { stateSimilarity } from '../../adapters/index.ts';
 import type { LoadedModel } from '../model/index.ts';
-import { encodeText } from '../pipeline/index.ts';
+import { encodeIds, encodeText } from '../pipeline/index.ts';
 import type { Rng } from '../rng.ts';
 import { frameIds } from '../tokenizer/index.ts';
 
@@ -65,10 +65,6 @@ export class AnchorSampler {
 
   private async encodeIds(ids: number[]): Promise<Float32Array> {
     const t = this.model.tokenizer;
-    const L = t.maxLength;
-    const framed = frameIds(ids, L, t.bosId, t.eosId, t.padId);
-    const r = await this.model.runner('text_encoder');
-    const name = r.inputNames[0];
-    return (await r.run({ [name]: r.idsTensor(name, framed, [1, L]) })).data.slice();
+    return (await encodeIds(this.model, frameIds(ids, t.maxLength, t.bosId, t.eosId, t.padId))).data.slice();
   }
 }

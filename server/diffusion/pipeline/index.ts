@@ -1,7 +1,7 @@
 // Public API of the diffusion pipelines: text encoding, DDIM sampling, DDIM inversion, VAE.
 export { checkLatent, latentSize, type Latent } from './latent.ts';
 export { sessionRequest, type PartOverride } from './overrides.ts';
-export { encodeText } from './text.ts';
+export { encodeIds, encodeText } from './text.ts';
 export { Denoiser, type DenoiserOptions } from './denoiser.ts';
 export { sampleLatents, type SampleOptions, type LoopOptions, type StepInfo } from './sample.ts';
 export { invertLatents, type InvertOptions } from './invert.ts';
