@@ -3,7 +3,7 @@
 // reads it back (same samples); Combine Adapters stacks strengths; Sample applies adapters
 // (changing the target prompt's samples, leaving an unrelated prompt's alone under facilitated
 // transport); bad inputs fail naming the input, and nothing is written on a failed save.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,8 +75,10 @@ describe('erasing nodes', () => {
 
   it('Save Adapter and Load Adapter round-trip; Combine Adapters stacks strengths', async () => {
     const { model } = await tinyModel();
-    await SaveAdapter.run({ adapter: erased, filename_prefix: 'spm/circle' }, context().ctx);
+    await SaveAdapter.run({ adapter: erased, filename_prefix: 'spm/circle', precision: 'fp32' }, context().ctx);
     expect(existsSync(join(storage.adaptersDir, 'spm/circle.safetensors'))).toBe(true);
+    const half = await SaveAdapter.run({ adapter: erased, filename_prefix: 'spm/circle-fp16', precision: 'fp16' }, context().ctx);
+    expect((half.ui!.adapters as { bytes: number }[])[0].bytes).toBeLessThan(statSync(join(storage.adaptersDir, 'spm/circle.safetensors')).size);
     expect(await LoadAdapter.validate!({ adapter_file: 'spm/circle.safetensors' } as never, { storage } as never)).toEqual({});
     const loaded = (await LoadAdapter.run({ model, adapter_file: 'spm/circle.safetensors', strength: 1 }, context().ctx)).outputs[0] as AdapterStack;
     expect(await sample('a red circle', loaded)).toEqual(await sample('a red circle', erased));
@@ -90,7 +92,7 @@ describe('erasing nodes', () => {
     await expect(run({ concept: '' })).rejects.toMatchObject({ input: 'concept' });
     await expect(run({ concept: 'circle', anchor_similarity_min: 0.9, anchor_similarity_max: 0.1 })).rejects.toBeInstanceOf(InputError);
     expect(SaveAdapter.validate!({ adapter: erased, filename_prefix: '../escape' } as never, { storage } as never)).toMatchObject({ filename_prefix: expect.stringMatching(/not usable/) });
-    await expect(SaveAdapter.run({ adapter: { uses: [] }, filename_prefix: 'empty' }, context().ctx)).rejects.toMatchObject({ input: 'adapter' });
+    await expect(SaveAdapter.run({ adapter: { uses: [] }, filename_prefix: 'empty', precision: 'fp16' }, context().ctx)).rejects.toMatchObject({ input: 'adapter' });
     expect(existsSync(join(storage.adaptersDir, 'empty.safetensors'))).toBe(false);
     writeFileSync(join(storage.adaptersDir, 'broken.safetensors'), 'not safetensors');
     await expect(LoadAdapter.run({ model, adapter_file: 'broken.safetensors', strength: 1 }, context().ctx)).rejects.toMatchObject({ input: 'adapter_file' });

@@ -1,7 +1,7 @@
 // SaveAdapter: ADAPTER → adapters/<prefix>.safetensors in the LoRA key convention (kohya, SPM's
-// release), written atomically. A stack of several adapters saves each as <prefix>_<n>.
+// release), fp16 by default, written atomically. A stack of several adapters saves each as <prefix>_<n>.
 import { defineNode, InputError } from './define.ts';
-import { encodeAdapterFile } from '../server/adapters/index.ts';
+import { ADAPTER_PRECISIONS, encodeAdapterFile, type AdapterPrecision } from '../server/adapters/index.ts';
 import { savePathIn } from '../server/spectral/index.ts';
 import { ADAPTERS_FOLDER } from './lib/folder-files.ts';
 
@@ -15,6 +15,7 @@ export default defineNode({
   inputs: {
     adapter: { type: 'ADAPTER' },
     filename_prefix: { type: 'STRING', default: 'spm/erase', tooltip: 'File name inside the adapters folder, without .safetensors; may include sub-folders.' },
+    precision: { type: 'COMBO', options: ADAPTER_PRECISIONS, default: 'fp16', tooltip: 'fp16 (as LoRA tools usually save; half the size, rounding far below what an adapter changes) or fp32 (exactly the trained values). Spectral adapters keep their δ in fp32.' },
   },
   outputs: [],
   outputNode: true,
@@ -24,7 +25,7 @@ export default defineNode({
     return why ? { filename_prefix: why } : {};
   },
 
-  async run({ adapter, filename_prefix }, ctx) {
+  async run({ adapter, filename_prefix, precision }, ctx) {
     if (adapter.uses.length === 0) throw new InputError('adapter', 'holds no adapter');
     const files = [];
     const text = [];
@@ -36,7 +37,7 @@ export default defineNode({
       } catch (e) {
         throw new InputError('filename_prefix', `is not usable: ${(e as Error).message}`);
       }
-      const bytes = encodeAdapterFile(use.adapter);
+      const bytes = encodeAdapterFile(use.adapter, precision as AdapterPrecision);
       try {
         await ctx.storage.writeFileAtomic(target.path, bytes);
       } catch (e) {

@@ -24,7 +24,7 @@ export default defineNode({
     target_prompts: { type: 'STRING', default: 'a {}\na large {}\na small {}\na {} in the center on a gray background', multiline: true, tooltip: 'Prompts the erasure is trained on, one per line; {} stands for each concept. Empty: the concept alone.' },
     surrogate_prompt: { type: 'STRING', default: '', tooltip: 'What the target prompts should draw instead (empty: the unconditional prediction).' },
     mode: { type: 'COMBO', options: ERASE_MODES, default: D.mode, tooltip: 'adapter: SPM\'s one-dimensional adapters (rank r). spectral: spectral shifts δ with the same objective.' },
-    layers: { type: 'COMBO', options: ADAPTER_SCOPES, default: D.layers, tooltip: 'transformer: the layers of the transformer blocks (attention, feed-forward, projections), as SPM adapts them. all: every UNet linear and conv layer.' },
+    layers: { type: 'COMBO', options: ADAPTER_SCOPES, default: D.layers, tooltip: 'transformer: the layers of the transformer blocks (attention, feed-forward, projections), as SPM adapts them. conditioning: those plus the layers that carry the (pooled) prompt and time embedding into the resnets (embedding MLPs, time_emb_proj). all: every UNet linear and conv layer.' },
     rank: { type: 'INT', default: D.rank, min: 1, max: 64, tooltip: 'Adapter rank (SPM: 1).' },
     eta: { type: 'FLOAT', default: D.eta, min: 0, max: 10, step: 0.1, tooltip: 'Negative guidance η: the target is ε(surrogate) − η·(ε(target) − ε(surrogate)).' },
     anchor_weight: { type: 'FLOAT', default: D.anchor_weight, min: 0, max: 10000, step: 0.1, tooltip: 'λ of latent anchoring (0 = none).' },

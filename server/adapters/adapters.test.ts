@@ -8,9 +8,9 @@ import { createSession } from '../onnx/index.ts';
 import { tinyModel } from '../diffusion/training/model.testing.ts';
 import { partGraph } from '../diffusion/training/train-graph.ts';
 import { encodeText } from '../diffusion/pipeline/index.ts';
-import { toHalfBits } from '../onnx/index.ts';
+import { fromHalfBits, toHalfBits } from '../onnx/index.ts';
 import { modelLayers, parseSafetensors, readWeight } from '../spectral/index.ts';
-import { addAdapters, adapterOverrides, adapterTargets, decodeAdapterFile, encodeAdapterFile, loraKey, transportRate, type Adapter, type AdapterLayer } from './index.ts';
+import { addAdapters, adapterOverrides, adapterParameters, adapterTargets, inScope, decodeAdapterFile, encodeAdapterFile, loraKey, transportRate, type Adapter, type AdapterLayer } from './index.ts';
 
 function rand(n: number, seed: number, scale: number): Float32Array {
   let s = seed >>> 0;
@@ -51,6 +51,20 @@ async function runUnet(model: Awaited<ReturnType<typeof setup>>['model'], proto:
 }
 
 describe('adapters', () => {
+  it('scopes: transformer blocks; conditioning adds the embedding MLPs and time_emb_proj; all adds the convs', async () => {
+    const { model } = await tinyModel();
+    const names = (scope: 'transformer' | 'conditioning' | 'all') => adapterTargets(modelLayers(model, ['unet']), scope).map((t) => t.name);
+    const [tr, cond, all] = [names('transformer'), names('conditioning'), names('all')];
+    expect(tr.length).toBeGreaterThan(0);
+    expect(tr.every((n) => /attentions\.\d+\./.test(n))).toBe(true);
+    const added = cond.filter((n) => !tr.includes(n));
+    expect(added).toContain('down_blocks.0.resnets.0.time_emb_proj');
+    expect(added).toContain('time_embedding.linear_1');
+    expect(added.every((n) => /time_emb_proj$|^(time|add)_embedding\./.test(n))).toBe(true);
+    expect(all.filter((n) => !cond.includes(n))).toContain('down_blocks.0.resnets.0.conv1');
+    expect(inScope('down_blocks.0.resnets.0.conv1', 'conditioning')).toBe(false);
+  });
+
   it('the training form is the identity at up = 0 and the baked form at any up, down', async () => {
     const { model, targets, adapter } = await setup();
     expect(targets.some((t) => t.shape.length === 4) && targets.some((t) => t.shape.length === 2)).toBe(true);
@@ -111,9 +125,10 @@ describe('adapters', () => {
 
   it('files round-trip with kohya keys; F16 LoRAs map by module path, unmapped keys are reported', async () => {
     const { model, adapter } = await setup();
-    const bytes = encodeAdapterFile(adapter);
+    const bytes = encodeAdapterFile(adapter, 'fp32');
     const file = parseSafetensors(bytes);
     const conv = [...adapter.layers.values()].find((l) => l.kernel)!;
+    expect(file.tensors.get(`${loraKey(conv.name)}.lora_down.weight`)!.dtype).toBe('F32');
     expect(file.tensors.get(`${loraKey(conv.name)}.lora_down.weight`)!.shape).toEqual([2, conv.in / 9, 3, 3]);
     expect(file.tensors.get(`${loraKey(conv.name)}.lora_up.weight`)!.shape).toEqual([conv.out, 2, 1, 1]);
     expect(file.metadata.prompts).toBe('circle');
@@ -124,6 +139,17 @@ describe('adapters', () => {
     for (const [name, l] of adapter.layers) {
       expect(back.layers.get(name)!.up).toEqual(l.up);
       expect(back.layers.get(name)!.down).toEqual(l.down);
+    }
+    // The default, fp16 (as LoRA tools save): half the tensor bytes, each value the nearest half.
+    const small = encodeAdapterFile(adapter);
+    expect(parseSafetensors(small).tensors.get(`${loraKey(conv.name)}.lora_down.weight`)!.dtype).toBe('F16');
+    expect(bytes.byteLength - small.byteLength).toBeGreaterThan(0.45 * adapterParameters(adapter) * 4);
+    const rounded = decodeAdapterFile(small, model).adapter;
+    const nearestHalf = (a: Float32Array) => Float32Array.from(a, (v) => fromHalfBits(toHalfBits(v)));
+    for (const [name, l] of adapter.layers) {
+      expect(rounded.layers.get(name)!.up).toEqual(nearestHalf(l.up));
+      expect(rounded.layers.get(name)!.down).toEqual(nearestHalf(l.down));
+      expect(rounded.layers.get(name)!.alpha).toBe(l.alpha);
     }
 
     // A kohya-style file: F16 tensors with an alpha, plus a text-encoder key this studio does not apply.

@@ -3,12 +3,12 @@
 //   lora_unet_<…>.lora_up.weight                                     [out, r] (conv: [out, r, 1, 1])
 //   lora_unet_<…>.alpha                                              []       (ΔW scale alpha / r)
 // and SPM's metadata (`prompts`: the erased concepts, comma-separated; `rank`; `alpha`), plus the
-// hash of the model trained on. Loading maps keys onto the model's layers by module path and
+// hash of the model trained on; written in fp16 by default (kohya's usual `save_precision`) or fp32. Loading maps keys onto the model's layers by module path and
 // reports what did not map (text-encoder keys, layers the model lacks). A spectral adapter is
 // stored as shift files are (`<layer>.delta`, F32) with the same metadata, and loads by module
 // path onto any model with the same layers (its δ then act on that model's singular values).
 import { DataType } from '../onnx/index.ts';
-import { f32FromBytes, makeShifts, modelLayers, parseSafetensors, serializeSafetensors, SafetensorsError, weightValues, type SpectralModelRef } from '../spectral/index.ts';
+import { f32FromBytes, makeShifts, modelLayers, parseSafetensors, serializeSafetensors, SafetensorsError, weightValues, type SpectralModelRef, type WrittenDtype } from '../spectral/index.ts';
 import { type Adapter, type AdapterLayer } from './adapter.ts';
 import { modelTargets } from './bake.ts';
 
@@ -25,17 +25,23 @@ export function loraKey(layer: string): string {
   return UNET_PREFIX + layer.replaceAll('.', '_');
 }
 
-export function encodeAdapterFile(a: Adapter): Uint8Array {
-  const tensors = new Map<string, { data: Float32Array; shape?: number[] }>();
+/** Precision of the adapter tensors written (kohya's `save_precision`); δ of a spectral adapter is always F32, as in shift files. */
+export type AdapterPrecision = 'fp16' | 'fp32';
+export const ADAPTER_PRECISIONS: readonly AdapterPrecision[] = ['fp16', 'fp32'];
+const WRITTEN: Record<AdapterPrecision, WrittenDtype> = { fp16: 'F16', fp32: 'F32' };
+
+export function encodeAdapterFile(a: Adapter, precision: AdapterPrecision = 'fp16'): Uint8Array {
+  const dtype = WRITTEN[precision];
+  const tensors = new Map<string, { data: Float32Array; shape?: number[]; dtype?: WrittenDtype }>();
   let rank = 0, alpha = 0;
   for (const [layer, d] of a.spectral?.deltas ?? []) tensors.set(`${layer}.delta`, { data: d });
   for (const l of a.layers.values()) {
     const k = loraKey(l.name);
     const kernel = l.kernel ?? [];
     const kk = kernel.reduce((x, y) => x * y, 1);
-    tensors.set(`${k}.lora_down.weight`, { data: l.down, shape: kernel.length ? [l.rank, l.in / kk, ...kernel] : [l.rank, l.in] });
-    tensors.set(`${k}.lora_up.weight`, { data: l.up, shape: kernel.length ? [l.out, l.rank, 1, 1] : [l.out, l.rank] });
-    tensors.set(`${k}.alpha`, { data: Float32Array.of(l.alpha), shape: [] });
+    tensors.set(`${k}.lora_down.weight`, { data: l.down, shape: kernel.length ? [l.rank, l.in / kk, ...kernel] : [l.rank, l.in], dtype });
+    tensors.set(`${k}.lora_up.weight`, { data: l.up, shape: kernel.length ? [l.out, l.rank, 1, 1] : [l.out, l.rank], dtype });
+    tensors.set(`${k}.alpha`, { data: Float32Array.of(l.alpha), shape: [], dtype });
     rank = l.rank;
     alpha = l.alpha;
   }

@@ -29,12 +29,22 @@ export function adapterTarget(l: SpectralLayer): AdapterTarget | null {
   return { name: l.name, initializer: l.initializer, shape: l.shape, out, in: inn, inputMajor };
 }
 
-/** Which layers an adapter set covers: SPM's default, the transformer blocks (diffusers' `…attentions.N.…`: projections, attention, feed-forward), or every linear and conv layer of the UNet. */
-export type AdapterScope = 'transformer' | 'all';
-export const ADAPTER_SCOPES: readonly AdapterScope[] = ['transformer', 'all'];
+/**
+ * Which layers an adapter set covers: SPM's default, the transformer blocks (diffusers'
+ * `…attentions.N.…`: projections, attention, feed-forward); `conditioning`, every layer the
+ * prompt reaches before the resnets' convs: the transformer blocks plus the time / added
+ * (pooled-text) embedding MLPs and each resnet's `time_emb_proj`, which carry a pooled-text
+ * embedding into the convs where a model has one; or every linear and conv layer of the UNet.
+ */
+export type AdapterScope = 'transformer' | 'conditioning' | 'all';
+export const ADAPTER_SCOPES: readonly AdapterScope[] = ['transformer', 'conditioning', 'all'];
+
+const TRANSFORMER = /(^|\.)attentions\.\d+\./;
+const EMBEDDING = /(^|\.)(time_embedding|add_embedding)\.|\.time_emb_proj$/;
 
 export function inScope(name: string, scope: AdapterScope): boolean {
-  return scope === 'all' || /(^|\.)attentions\.\d+\./.test(name);
+  if (scope === 'all') return true;
+  return TRANSFORMER.test(name) || (scope === 'conditioning' && EMBEDDING.test(name));
 }
 
 export function adapterTargets(layers: readonly SpectralLayer[], scope: AdapterScope = 'all'): AdapterTarget[] {

@@ -5,7 +5,7 @@ export * from './shift-file.ts';
 export * from './combine.ts';
 export * from './svd-cache.ts';
 export * from './sd15-layers.ts';
-export { parseSafetensors, serializeSafetensors, f32FromBytes, SafetensorsError, type SafetensorsFile, type SafetensorsTensor } from './safetensors.ts';
+export { parseSafetensors, serializeSafetensors, f32FromBytes, SafetensorsError, type SafetensorsFile, type WrittenDtype, type SafetensorsTensor } from './safetensors.ts';
 export { findSpectralLayers, moduleName, weightValues, SPECTRAL_PARTS, type SpectralLayer, type SpectralPart, type LayerKind } from './layers.ts';
 export {
   DEFAULT_SELECTION, PARTS_OPTIONS, LAYERS_OPTIONS, partsFromOption, isAttentionLayer, nameMatcher, selectLayers, selectionHash,

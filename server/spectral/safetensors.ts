@@ -1,8 +1,10 @@
 // Minimal safetensors reader/writer (the format: u64 LE header length, a JSON header of
 // name → {dtype, shape, data_offsets:[begin, end]} plus an optional "__metadata__" of
 // string → string, then the raw little-endian data; offsets are relative to the data start).
-// Only what shift files need: F32 tensors, strict validation with clear messages.
+// Writes F32 (shift files) or F16 (adapter files, as kohya saves LoRAs); strict validation with
+// clear messages.
 import { open } from 'node:fs/promises';
+import { toHalfBits } from '../onnx/index.ts';
 
 export interface SafetensorsTensor {
   dtype: string;
@@ -109,16 +111,20 @@ export function parseSafetensors(buf: Uint8Array, what = 'file'): SafetensorsFil
   return { tensors, metadata };
 }
 
-/** Serialises F32 tensors (name → values, shape [n] unless given) and string metadata. */
-export function serializeSafetensors(tensors: Map<string, { data: Float32Array; shape?: number[] }>, metadata: Record<string, string>): Uint8Array {
+export type WrittenDtype = 'F32' | 'F16';
+const WIDTH: Record<WrittenDtype, number> = { F32: 4, F16: 2 };
+
+/** Serialises tensors (name → values, shape [n] unless given, F32 unless given; F16 rounds to nearest even) and string metadata. */
+export function serializeSafetensors(tensors: Map<string, { data: Float32Array; shape?: number[]; dtype?: WrittenDtype }>, metadata: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   const names = [...tensors.keys()].sort();
   for (const name of names) {
     const t = tensors.get(name)!;
-    const bytes = t.data.length * 4;
-    header[name] = { dtype: 'F32', shape: t.shape ?? [t.data.length], data_offsets: [offset, offset + bytes] };
+    const dtype = t.dtype ?? 'F32';
+    const bytes = t.data.length * WIDTH[dtype];
+    header[name] = { dtype, shape: t.shape ?? [t.data.length], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -131,8 +137,9 @@ export function serializeSafetensors(tensors: Map<string, { data: Float32Array; 
   let pos = 8 + json.length;
   const le = new DataView(out.buffer);
   for (const name of names) {
-    const d = tensors.get(name)!.data;
-    for (let i = 0; i < d.length; i++, pos += 4) le.setFloat32(pos, d[i], true);
+    const { data: d, dtype } = tensors.get(name)!;
+    if (dtype === 'F16') for (let i = 0; i < d.length; i++, pos += 2) le.setUint16(pos, toHalfBits(d[i]), true);
+    else for (let i = 0; i < d.length; i++, pos += 4) le.setFloat32(pos, d[i], true);
   }
   return out;
 }

@@ -23,7 +23,7 @@ export interface EraseSettings {
   /** Explicit anchor prompts, drawn alongside the sampled ones. */
   anchorPrompts: string[];
   mode: EraseMode;
-  /** Layers trained: SPM's transformer blocks, or every UNet linear and conv layer. */
+  /** Layers trained (see `AdapterScope`): SPM's transformer blocks, those plus the embedding paths into the resnets, or every UNet linear and conv layer. */
   layers: AdapterScope;
   /** Adapter rank (SPM: 1). */
   rank: number;

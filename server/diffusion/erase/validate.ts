@@ -32,7 +32,7 @@ export interface EraseRequest {
 /** The default recipe (the node's widgets show these). */
 export const ERASE_DEFAULTS = {
   mode: 'adapter' as EraseMode,
-  layers: 'all' as AdapterScope,
+  layers: 'conditioning' as AdapterScope,
   rank: 1,
   eta: 1,
   anchor_weight: 1,
