@@ -100,5 +100,11 @@ describe('erasing nodes', () => {
     const [first] = erased.uses[0].adapter.layers.values();
     const alien: AdapterStack = { uses: [{ adapter: { ...erased.uses[0].adapter, layers: new Map([['no.such.layer', { ...first, name: 'no.such.layer' }]]) }, strength: 1, label: 'alien' }] };
     await expect(sample('a red circle', alien)).rejects.toMatchObject({ input: 'adapters' });
+    // A spectral adapter that does not fit, beside shifts that do: the adapters input is named, not shifts.
+    const { svd } = await tinyModel();
+    const [layer] = svd.layers.values();
+    const shifts = makeShifts((await tinyModel()).model.contentHash, new Map([[layer.name, new Float32Array(layer.k)]]));
+    const short: AdapterStack = { uses: [{ adapter: { ...erased.uses[0].adapter, layers: new Map(), spectral: makeShifts('elsewhere', new Map([[layer.name, new Float32Array(layer.k + 1)]])) }, strength: 1, label: 'short' }] };
+    await expect(sample('a red circle', short, false, shifts)).rejects.toMatchObject({ input: 'adapters', message: expect.stringMatching(/short: spectral layer .* has \d+ values/) });
   }, 120_000);
 });

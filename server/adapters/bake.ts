@@ -30,7 +30,7 @@ export function modelTargets(model: SpectralModelRef): Map<string, AdapterTarget
   return out;
 }
 
-/** Checks that every layer of every adapter fits the model; throws naming the adapter and layer. */
+/** Checks that every layer of every adapter (low-rank or spectral) fits the model; throws naming the adapter and layer. */
 export function checkAdapters(model: SpectralModelRef, uses: readonly AdapterUse[]): Map<string, AdapterTarget> {
   const targets = modelTargets(model);
   for (const u of uses) {
@@ -39,6 +39,14 @@ export function checkAdapters(model: SpectralModelRef, uses: readonly AdapterUse
       const t = targets.get(l.name);
       if (!t) throw new AdapterApplyError(`${u.label}: layer "${l.name}" is not an adaptable layer of this model`);
       if (t.out !== l.out || t.in !== l.in) throw new AdapterApplyError(`${u.label}: layer "${l.name}" is ${l.out}×${l.in}, the model's is ${t.out}×${t.in}`);
+    }
+    if (u.adapter.spectral) {
+      const ks = new Map(modelLayers(model).map((l) => [l.name, l.k]));
+      for (const [name, d] of u.adapter.spectral.deltas) {
+        const k = ks.get(name);
+        if (k === undefined) throw new AdapterApplyError(`${u.label}: spectral layer "${name}" is not a layer of this model`);
+        if (k !== d.length) throw new AdapterApplyError(`${u.label}: spectral layer "${name}" has ${d.length} values, the model's has ${k} singular values`);
+      }
     }
   }
   return targets;

@@ -3,7 +3,7 @@
 // without. Each adapter's coefficient is its strength × (with facilitated transport) the prompt's
 // transport rate γ against the adapter's concepts. Spectral adapters add their δ (× coefficient)
 // to the shifts' before W_δ is baked; low-rank adapters are added on top of W_δ.
-import { adapterOverrides, transportRate, type AdapterStack, type EncodedText } from '../../adapters/index.ts';
+import { adapterOverrides, checkAdapters, transportRate, type AdapterStack, type EncodedText } from '../../adapters/index.ts';
 import { combineShifts, makeShifts, shiftOverrides, type SpectralShifts } from '../../spectral/index.ts';
 import type { LoadedModel } from '../model/index.ts';
 import { encodeText, type PartOverride } from '../pipeline/index.ts';
@@ -45,6 +45,8 @@ export async function transportRates(model: LoadedModel, stack: AdapterStack, pr
 
 export async function applyWeightEdits(model: LoadedModel, e: WeightEdits, opts: { cacheDir?: string; signal?: AbortSignal } = {}): Promise<AppliedEdits> {
   const uses = e.adapters?.uses ?? [];
+  // Misfits are the adapters' to report, before their δ meet the shifts' in one sum.
+  checkAdapters(model, uses);
   const rates = uses.length && e.transport !== false ? await transportRates(model, e.adapters!, e.prompt) : uses.map(() => 1);
   const coefficients = uses.map((u, i) => u.strength * rates[i]);
   // δ of the shifts and of spectral adapters, summed (δ of a spectral adapter made on another base
