@@ -2,7 +2,7 @@
 // long caption form the model draws best: the target prompts (the concept in several
 // contexts), near concepts (an erased shape: the other shapes in the target prompts' colours;
 // an erased colour: its nearest colours in RGB, on the same shapes) and the rest of the world.
-import { BACKGROUNDS, BASE_SHAPES, COLORS, makeCaption, POSITIONS, RGB, SIZES, type ColorName, type ShapeName } from '../datasets/index.ts';
+import { BACKGROUNDS, Mulberry32, BASE_SHAPES, COLORS, makeCaption, POSITIONS, RGB, SIZES, type ColorName, type ShapeName } from '../datasets/index.ts';
 
 export type ConceptKind = 'shape' | 'color';
 
@@ -75,10 +75,9 @@ export function freeOf(prompts: readonly ScoredPrompt[], concepts: readonly stri
  */
 export function conceptCaptions(concept: string, n: number, seed: number): string[] {
   const kind = conceptKind(concept);
-  let s = (seed * 2654435761 + 12345) >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
-  const maybe = <T,>(xs: readonly T[]): T | undefined => (next() < 0.7 ? pick(xs) : undefined);
+  const rng = new Mulberry32(seed);
+  const pick = <T,>(xs: readonly T[]): T => xs[rng.int(xs.length)];
+  const maybe = <T,>(xs: readonly T[]): T | undefined => (rng.chance(0.7) ? pick(xs) : undefined);
   const out = new Set<string>();
   for (let tries = 0; out.size < n && tries < 100 * n; tries++) {
     out.add(makeCaption({

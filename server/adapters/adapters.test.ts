@@ -8,16 +8,13 @@ import { createSession } from '../onnx/index.ts';
 import { tinyModel } from '../diffusion/training/model.testing.ts';
 import { partGraph } from '../diffusion/training/train-graph.ts';
 import { encodeText } from '../diffusion/pipeline/index.ts';
+import { Rng } from '../diffusion/rng.ts';
 import { fromHalfBits, toHalfBits } from '../onnx/index.ts';
 import { modelLayers, parseSafetensors, readWeight } from '../spectral/index.ts';
 import { addAdapters, adapterOverrides, adapterParameters, adapterTargets, inScope, decodeAdapterFile, encodeAdapterFile, loraKey, transportRate, type Adapter, type AdapterLayer } from './index.ts';
 
 function rand(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return ((s / 2 ** 32) * 2 - 1) * scale;
-  });
+  return new Rng(seed).uniform(n, -scale, scale);
 }
 
 async function setup() {
