@@ -1,8 +1,11 @@
-// Latent anchoring's anchor concepts, sampled rather than listed: random token sequences from
-// the model's own vocabulary (1–4 tokens, none of the erased concepts' tokens), encoded by the
-// frozen text encoder, kept when their text-state similarity to the target prompt lies in the
-// band — real points of the text-embedding space around the target, for any tokenizer.
-// Explicit anchor prompts join the draw with equal chance.
+// Latent anchoring's anchor concepts, sampled rather than listed, from the model's own
+// vocabulary (never the erased concepts' tokens), for any tokenizer. Half are neighbours of the
+// target prompt: its token sequence with each concept token swapped for a random one and every
+// other token swapped with chance 1/4 ("a red circle" → "a red square", "a tall moon"); half are
+// random 1–4 token sequences, the wider space. Each is encoded by the frozen text encoder and kept
+// when its text-state similarity to the target lies in the band. The neighbours are what keeps
+// near concepts intact without transport; the random ones the rest. Explicit anchor prompts
+// join the draw with equal chance.
 import { stateSimilarity } from '../../adapters/index.ts';
 import type { LoadedModel } from '../model/index.ts';
 import { encodeIds, encodeText } from '../pipeline/index.ts';
@@ -23,7 +26,7 @@ export class AnchorSampler {
   private readonly vocab: number[];
   private readonly explicit: Anchor[] = [];
 
-  private constructor(private readonly model: LoadedModel, excluded: ReadonlySet<number>, private readonly empty: Float32Array) {
+  private constructor(private readonly model: LoadedModel, private readonly excluded: ReadonlySet<number>, private readonly empty: Float32Array) {
     const t = model.tokenizer;
     const special = new Set([t.bosId, t.eosId, t.padId]);
     this.vocab = Array.from({ length: t.vocabSize }, (_, i) => i).filter((i) => !special.has(i) && !excluded.has(i));
@@ -41,8 +44,8 @@ export class AnchorSampler {
     return s;
   }
 
-  /** `count` anchors for a target prompt's states, from the step's random stream. */
-  async draw(rng: Rng, count: number, target: Float32Array, band: readonly [number, number]): Promise<Anchor[]> {
+  /** `count` anchors around a target prompt (its token ids and encoder states), from the step's random stream. */
+  async draw(rng: Rng, count: number, target: { ids: readonly number[]; states: Float32Array }, band: readonly [number, number]): Promise<Anchor[]> {
     const out: Anchor[] = [];
     for (let i = 0; i < count; i++) {
       if (this.explicit.length && (this.vocab.length === 0 || rng.int(2) === 0)) {
@@ -51,16 +54,28 @@ export class AnchorSampler {
       }
       let best: Anchor | undefined;
       for (let k = 0; k < MAX_TRIES; k++) {
-        const len = 1 + rng.int(MAX_LEN);
-        const ids = Array.from({ length: len }, () => this.vocab[rng.int(this.vocab.length)]);
+        const ids = target.ids.length && rng.int(2) === 0 ? this.neighbour(rng, target.ids) : this.randomSequence(rng);
         const r = await this.encodeIds(ids);
         best = { states: r, text: ids.join(' ') };
-        const sim = stateSimilarity(r, target, this.empty);
+        const sim = stateSimilarity(r, target.states, this.empty);
         if (sim >= band[0] && sim <= band[1]) break;
       }
       out.push(best!);
     }
     return out;
+  }
+
+  private randomToken(rng: Rng): number {
+    return this.vocab[rng.int(this.vocab.length)];
+  }
+
+  private randomSequence(rng: Rng): number[] {
+    return Array.from({ length: 1 + rng.int(MAX_LEN) }, () => this.randomToken(rng));
+  }
+
+  /** The target's ids, concept tokens always and others with chance 1/4 swapped for random vocabulary tokens. */
+  private neighbour(rng: Rng, ids: readonly number[]): number[] {
+    return ids.map((id) => (this.excluded.has(id) || rng.int(4) === 0 ? this.randomToken(rng) : id));
   }
 
   private async encodeIds(ids: number[]): Promise<Float32Array> {

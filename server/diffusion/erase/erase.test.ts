@@ -1,6 +1,7 @@
 // Concept erasing on the tiny embedded architecture: a short run lowers the erasing loss on
 // fixed steps, in both modes (adapter, spectral); the anchors keep the anchoring term small;
-// resuming from a checkpoint reproduces the uninterrupted run; bad requests name the input.
+// resuming from a checkpoint reproduces the uninterrupted run; bad requests name the input;
+// sampled anchors never hold the concept's tokens and half are neighbours of the target prompt.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,10 @@ import { createStorage } from '../../storage.ts';
 import { tinyModel } from '../training/model.testing.ts';
 import { CheckpointStore } from '../training/checkpoint.ts';
 import { PER_ITEM } from '../training/train-graph.ts';
+import { stateSimilarity } from '../../adapters/index.ts';
+import { encodeText } from '../pipeline/index.ts';
+import { Rng } from '../rng.ts';
+import { AnchorSampler } from './anchors.ts';
 import { EraseTrainer, trainErase, validateErase, type EraseRequest } from './index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'svdiff-erase-'));
@@ -72,6 +77,25 @@ describe('concept erasing', () => {
       expect(resumed.adapter.layers.get(name)!.up).toEqual(l.up);
     }
   });
+
+  it('anchors: never the concept\'s tokens; about half keep the target prompt\'s other tokens; the band filters', async () => {
+    const { model } = await tinyModel();
+    const tok = model.tokenizer;
+    const concept = tok.idsOf('circle');
+    const ids = tok.idsOf('a red circle');
+    const states = (await encodeText(model, ['a red circle'])).data.slice();
+    const sampler = await AnchorSampler.create(model, ['circle'], []);
+    const drawn = await sampler.draw(new Rng(3), 64, { ids, states }, [0, 1]);
+    const seqs = drawn.map((a) => a.text.split(' ').map(Number));
+    expect(seqs.every((q) => q.every((id) => !concept.includes(id)))).toBe(true);
+    const neighbours = seqs.filter((q) => q.length === ids.length && q.filter((id, i) => id === ids[i]).length >= ids.length - concept.length - 1);
+    expect(neighbours.length).toBeGreaterThan(16);
+    expect(neighbours.length).toBeLessThan(48);
+    // A narrow band keeps only anchors whose similarity to the target lies in it (where one is found).
+    const empty = (await encodeText(model, [''])).data.slice();
+    const close = await sampler.draw(new Rng(4), 8, { ids, states }, [0.6, 1]);
+    expect(close.filter((a) => stateSimilarity(a.states, states, empty) >= 0.6).length).toBeGreaterThan(4);
+  }, 60_000);
 
   it('bad requests name the input', async () => {
     const { model } = await tinyModel();

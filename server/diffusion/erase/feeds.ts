@@ -101,7 +101,7 @@ export class EraseFeeds implements StepSource<EraseItem> {
     const A = s.anchorWeight > 0 ? s.anchorCount : 0;
     const target = await this.statesOf(prompt);
     const sur = await this.statesOf(s.surrogate);
-    const anchors = A > 0 ? [{ states: sur, text: s.surrogate }, ...(await this.anchors.draw(rng, A - 1, target, s.anchorBand))] : [];
+    const anchors = A > 0 ? [{ states: sur, text: s.surrogate }, ...(await this.anchors.draw(rng, A - 1, { ids: model.tokenizer.idsOf(prompt), states: target }, s.anchorBand))] : [];
     const LD = target.length;
     const N = B + A;
     // Frozen predictions: [x_t | c_sur] ×B, [x_t | c_tar] ×B, [x_t(j mod B) | c_a] ×A.
