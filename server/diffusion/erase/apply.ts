@@ -25,20 +25,36 @@ export interface AppliedEdits {
   rates: number[];
 }
 
-async function encoded(model: LoadedModel, prompts: readonly string[]): Promise<EncodedText[]> {
-  if (prompts.length === 0) return [];
-  const e = await encodeText(model, prompts);
-  const per = e.data.length / prompts.length;
-  return prompts.map((p, i) => ({ tokens: model.tokenizer.idsOf(p), states: e.data.slice(i * per, (i + 1) * per) }));
+// Encoded concept and empty prompts, per model: the same few texts come back on every sampling
+// call, so the text encoder runs once for each (bounded; oldest dropped).
+const ENCODED_KEEP = 64;
+const encodedCache = new WeakMap<LoadedModel, Map<string, EncodedText>>();
+
+async function encoded(model: LoadedModel, prompts: readonly string[], keep = false): Promise<EncodedText[]> {
+  const cache = encodedCache.get(model) ?? new Map<string, EncodedText>();
+  encodedCache.set(model, cache);
+  const missing = [...new Set(prompts.filter((p) => !cache.has(p)))];
+  const fresh = new Map<string, EncodedText>();
+  if (missing.length) {
+    const e = await encodeText(model, missing);
+    const per = e.data.length / missing.length;
+    missing.forEach((p, i) => fresh.set(p, { tokens: model.tokenizer.idsOf(p), states: e.data.slice(i * per, (i + 1) * per) }));
+  }
+  if (keep) {
+    for (const [p, v] of fresh) cache.set(p, v);
+    while (cache.size > ENCODED_KEEP) cache.delete(cache.keys().next().value!);
+  }
+  return prompts.map((p) => cache.get(p) ?? fresh.get(p)!);
 }
 
 /** γ of each adapter of `stack` for `prompt` (1 for an adapter that names no concepts). */
 export async function transportRates(model: LoadedModel, stack: AdapterStack, prompt: string): Promise<number[]> {
-  const [p, empty] = await encoded(model, [prompt, '']);
+  const [p] = await encoded(model, [prompt]);
+  const [empty] = await encoded(model, [''], true);
   const out: number[] = [];
   for (const u of stack.uses) {
     if (u.adapter.concepts.length === 0) { out.push(1); continue; }
-    out.push(transportRate(p, await encoded(model, u.adapter.concepts), empty.states));
+    out.push(transportRate(p, await encoded(model, u.adapter.concepts, true), empty.states));
   }
   return out;
 }

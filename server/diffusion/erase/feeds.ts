@@ -14,8 +14,7 @@
 // so a resumed run draws exactly what the uninterrupted one drew.
 import { dtypeOf, ort } from '../../onnx/index.ts';
 import { timestepsOfType, type LoadedModel } from '../model/index.ts';
-import { rowsPerCall } from '../pipeline/chunks.ts';
-import { Denoiser, encodeText } from '../pipeline/index.ts';
+import { Denoiser, encodeText, unetRows } from '../pipeline/index.ts';
 import { Rng } from '../rng.ts';
 import type { StepItem, StepSource } from '../training/graph-trainer.ts';
 import { TARGET, WEIGHTS, type TrainGraphInfo } from '../training/train-graph.ts';
@@ -159,24 +158,10 @@ export class EraseFeeds implements StepSource<EraseItem> {
   }
 }
 
-/** The frozen UNet's ε for latents [n, C, h, w] at timestep t with text states [n, L·D], in chunks. */
+/** The frozen UNet's ε for latents [n, C, h, w] at timestep t with text states [n, L·D]. */
 export async function frozenNoise(model: LoadedModel, x: Float32Array, shape: readonly number[], t: number, text: Float32Array): Promise<Float32Array> {
   const unet = await model.runner('unet');
-  const [sampleName, tName, textName] = unet.inputNames;
-  const [n, C, h, w] = shape;
-  const per = C * h * w;
   const L = model.tokenizer.maxLength;
-  const LD = text.length / n;
-  const chunk = rowsPerCall(h, w);
-  const out = new Float32Array(n * per);
-  for (let r0 = 0; r0 < n; r0 += chunk) {
-    const m = Math.min(chunk, n - r0);
-    const eps = await unet.run({
-      [sampleName]: unet.floatTensor(sampleName, x.subarray(r0 * per, (r0 + m) * per), [m, C, h, w]),
-      [tName]: unet.timestepTensor(tName, t, m),
-      [textName]: unet.floatTensor(textName, text.subarray(r0 * LD, (r0 + m) * LD), [m, L, LD / L]),
-    });
-    out.set(eps.data, r0 * per);
-  }
-  return out;
+  const LD = text.length / shape[0];
+  return unetRows(unet, x, shape, t, (r0, m) => unet.floatTensor(unet.inputNames[2], text.subarray(r0 * LD, (r0 + m) * LD), [m, L, LD / L]));
 }

@@ -46,7 +46,7 @@ export class Denoiser {
    * big UNet hands its arena back (the calls before keep it, so they reuse its chunks).
    */
   async predict(latents: Float32Array, shape: readonly number[], t: number, opts: { last?: boolean } = {}): Promise<Float32Array> {
-    const [sampleName, tName, textName] = this.unet.inputNames;
+    const textName = this.unet.inputNames[2];
     const rows = this.cfg ? 2 * this.batch : this.batch;
     let x = latents;
     if (this.cfg) {
@@ -54,23 +54,12 @@ export class Denoiser {
       x.set(latents, 0);
       x.set(latents, latents.length);
     }
-    const per = latents.length / this.batch;
-    const chunk = rowsPerCall(shape[2], shape[3]);
-    const eps = new Float32Array(rows * per);
-    for (let r0 = 0; r0 < rows; r0 += chunk) {
-      const n = Math.min(chunk, rows - r0);
-      let out;
-      try {
-        out = await this.unet.run({
-          [sampleName]: this.unet.floatTensor(sampleName, x.subarray(r0 * per, (r0 + n) * per), [n, shape[1], shape[2], shape[3]]),
-          [tName]: this.unet.timestepTensor(tName, t, n),
-          [textName]: this.embedRows(textName, r0, n),
-        }, { keepArena: !opts.last || r0 + n < rows });
-      } catch (e) {
-        throw new InputError(this.sizeInput, `the model cannot denoise a ${shape[2]}×${shape[3]} latent: ${firstLine((e as Error).message)}`);
-      }
-      if (out.data.length !== n * per) throw new Error(`unet: output has ${out.data.length} values, expected ${n * per}`);
-      eps.set(out.data, r0 * per);
+    let eps;
+    try {
+      eps = await unetRows(this.unet, x, [rows, shape[1], shape[2], shape[3]], t, (r0, n) => this.embedRows(textName, r0, n), !opts.last);
+    } catch (e) {
+      if (e instanceof UnetOutputError) throw e;
+      throw new InputError(this.sizeInput, `the model cannot denoise a ${shape[2]}×${shape[3]} latent: ${firstLine((e as Error).message)}`);
     }
     return this.cfg ? guidanceFromDoubledBatch(eps, { scale: this.guidance }) : eps;
   }
@@ -86,6 +75,32 @@ export class Denoiser {
     }
     return t;
   }
+}
+
+class UnetOutputError extends Error {}
+
+/**
+ * ε of the UNet for rows x [n, C, h, w] at one timestep, in calls of `rowsPerCall` rows;
+ * `text(r0, m)` gives the text rows of a call. `keepArena` false: the last call hands a big
+ * UNet's arena back. Shared by the guided denoiser and the erasing targets' frozen predictions.
+ */
+export async function unetRows(unet: PartRunner, x: Float32Array, shape: readonly number[], t: number, text: (r0: number, m: number) => ort.Tensor, keepArena = false): Promise<Float32Array> {
+  const [sampleName, tName, textName] = unet.inputNames;
+  const [rows, C, h, w] = shape;
+  const per = C * h * w;
+  const chunk = rowsPerCall(h, w);
+  const eps = new Float32Array(rows * per);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    const out = await unet.run({
+      [sampleName]: unet.floatTensor(sampleName, x.subarray(r0 * per, (r0 + n) * per), [n, C, h, w]),
+      [tName]: unet.timestepTensor(tName, t, n),
+      [textName]: text(r0, n),
+    }, { keepArena: keepArena || r0 + n < rows });
+    if (out.data.length !== n * per) throw new UnetOutputError(`unet: output has ${out.data.length} values, expected ${n * per}`);
+    eps.set(out.data, r0 * per);
+  }
+  return eps;
 }
 
 function firstLine(s: string): string {

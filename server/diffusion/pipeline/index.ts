@@ -2,7 +2,7 @@
 export { checkLatent, latentSize, type Latent } from './latent.ts';
 export { sessionRequest, type PartOverride } from './overrides.ts';
 export { encodeIds, encodeText } from './text.ts';
-export { Denoiser, type DenoiserOptions } from './denoiser.ts';
+export { Denoiser, unetRows, type DenoiserOptions } from './denoiser.ts';
 export { sampleLatents, type SampleOptions, type LoopOptions, type StepInfo } from './sample.ts';
 export { invertLatents, type InvertOptions } from './invert.ts';
 export { encodeImage, decodeLatent, type EncodeOptions } from './vae.ts';
