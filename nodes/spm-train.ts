@@ -15,7 +15,7 @@ export default defineNode({
   displayName: 'Erase Concept (SPM)',
   category: 'training',
   description:
-    'Erases a concept (a shape, a colour, a style) from the model with SPM: a one-dimensional adapter beside each UNet linear and conv layer (the base weights never change), ' +
+    'Erases a concept (a shape, a colour, a style) from the model with SPM: a one-dimensional adapter beside each adapted UNet layer (layers: by default the transformer blocks and the embedding paths into the resnets; the base weights never change), ' +
     'trained so the target prompts predict what the surrogate prompt does, pushed further away by η, while sampled anchor concepts keep their predictions (latent anchoring, λ). ' +
     'mode spectral trains spectral shifts (δ on singular values) with the same objective instead. Connect the output to Sample\'s adapters input; facilitated transport there leaves unrelated prompts untouched.',
   inputs: {
@@ -28,7 +28,7 @@ export default defineNode({
     rank: { type: 'INT', default: D.rank, min: 1, max: 64, tooltip: 'Adapter rank (SPM: 1).' },
     eta: { type: 'FLOAT', default: D.eta, min: 0, max: 10, step: 0.1, tooltip: 'Negative guidance η: the target is ε(surrogate) − η·(ε(target) − ε(surrogate)).' },
     anchor_weight: { type: 'FLOAT', default: D.anchor_weight, min: 0, max: 10000, step: 0.1, tooltip: 'λ of latent anchoring (0 = none).' },
-    anchor_count: { type: 'INT', default: D.anchor_count, min: 1, max: 64, tooltip: 'Anchor items per step: the surrogate prompt, and anchor concepts sampled as token sequences of the model\'s vocabulary without the concept\'s tokens.' },
+    anchor_count: { type: 'INT', default: D.anchor_count, min: 1, max: 64, tooltip: 'Anchor items per step: the surrogate prompt, and anchor concepts sampled from the model\'s vocabulary without the concept\'s tokens: half neighbours of the target prompt (its concept tokens swapped: "a red circle" → "a red square"), half random token sequences.' },
     anchor_similarity_min: { type: 'FLOAT', default: D.anchor_similarity_min, min: 0, max: 1, step: 0.05, tooltip: 'Sampled anchors are kept when their text similarity to the target prompt is in [min, max].' },
     anchor_similarity_max: { type: 'FLOAT', default: D.anchor_similarity_max, min: 0, max: 1, step: 0.05 },
     anchor_prompts: { type: 'STRING', default: '', multiline: true, tooltip: 'Optional explicit anchors (one per line), drawn alongside the sampled ones.' },
