@@ -1,6 +1,7 @@
 // `npm run eval:erase`: concept erasing (SPM) on the embedded model. For each seed and concept
 // (a shape and a colour by default) trains Erase Concept's default recipe (1-dim adapters, latent
-// anchoring) on 16 captions that name the concept in random contexts, and with --ablations the same without anchoring and as spectral shifts; samples
+// anchoring) on 16 captions that name the concept in random contexts, and with --ablations the same
+// without anchoring and as spectral shifts; samples
 // the target prompts (erase rate: share no longer read as the concept), near-concept and other
 // prompts (preservation: accuracy after ÷ before, shape and colour both right), with and without
 // facilitated transport; both erasers at once; and the erasers applied, untrained, to the
@@ -95,7 +96,10 @@ async function train(concept: string, seed: number, over: Partial<EraseRequest>,
   const seconds = (performance.now() - t0) / 1000;
   const a = out.adapter;
   facts.set(label, [...(facts.get(label) ?? []), { params: adapterParameters(a), bytes: encodeAdapterFile(a).byteLength, seconds }]);
-  console.log(`  trained ${label} "${concept}" seed ${seed}: ${seconds.toFixed(0)} s, loss ${out.result.losses[0]?.toFixed(4)} → ${out.result.losses.at(-1)?.toFixed(4)}`);
+  // Mean of the first and last 50 steps: one step's loss swings with its draw (timestep, anchors).
+  const l = out.result.losses;
+  const avg = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
+  console.log(`  trained ${label} "${concept}" seed ${seed}: ${seconds.toFixed(0)} s, loss (mean of 50 steps) ${avg(l.slice(0, 50)).toFixed(4)} → ${avg(l.slice(-50)).toFixed(4)}`);
   return a;
 }
 const stackOf = (...as: Adapter[]): AdapterStack => ({ uses: as.map((adapter, i) => ({ adapter, strength: 1, label: `a${i}` })) });
