@@ -1,11 +1,11 @@
 // Latent anchoring's anchor concepts, sampled rather than listed, from the model's own
 // vocabulary (never the erased concepts' tokens), for any tokenizer. Half are neighbours of the
-// target prompt: its token sequence with each concept token swapped for a random one and every
-// other token swapped with chance 1/4 ("a red circle" → "a red square", "a tall moon"); half are
-// random 1–4 token sequences, the wider space. Each is encoded by the frozen text encoder and kept
-// when its text-state similarity to the target lies in the band. The neighbours are what keeps
-// near concepts intact without transport; the random ones the rest. Explicit anchor prompts
-// join the draw with equal chance.
+// target prompt, when it names the concept: its tokens with each concept token swapped for a
+// random one and every other token with chance 1/4 ("a red circle" → "a red square", "a tall
+// moon"); half are random 1–4 token sequences, the wider space. Each is encoded by the frozen
+// text encoder and kept when its text-state similarity to the target lies in the band. The
+// neighbours keep near concepts intact without transport; the random ones the rest. Explicit
+// anchor prompts join the draw with equal chance.
 import { stateSimilarity } from '../../adapters/index.ts';
 import type { LoadedModel } from '../model/index.ts';
 import { encodeIds, encodeText } from '../pipeline/index.ts';
@@ -46,6 +46,9 @@ export class AnchorSampler {
 
   /** `count` anchors around a target prompt (its token ids and encoder states), from the step's random stream. */
   async draw(rng: Rng, count: number, target: { ids: readonly number[]; states: Float32Array }, band: readonly [number, number]): Promise<Anchor[]> {
+    // Neighbours only of a prompt that names the concept: swapping nothing out could return the
+    // target itself as an anchor, which would hold exactly what is to be erased.
+    const near = target.ids.some((id) => this.excluded.has(id));
     const out: Anchor[] = [];
     for (let i = 0; i < count; i++) {
       if (this.explicit.length && (this.vocab.length === 0 || rng.int(2) === 0)) {
@@ -54,7 +57,7 @@ export class AnchorSampler {
       }
       let best: Anchor | undefined;
       for (let k = 0; k < MAX_TRIES; k++) {
-        const ids = target.ids.length && rng.int(2) === 0 ? this.neighbour(rng, target.ids) : this.randomSequence(rng);
+        const ids = near && rng.int(2) === 0 ? this.neighbour(rng, target.ids) : this.randomSequence(rng);
         const r = await this.encodeIds(ids);
         best = { states: r, text: ids.join(' ') };
         const sim = stateSimilarity(r, target.states, this.empty);

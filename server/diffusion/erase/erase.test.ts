@@ -78,7 +78,7 @@ describe('concept erasing', () => {
     }
   });
 
-  it('anchors: never the concept\'s tokens; about half keep the target prompt\'s other tokens; the band filters', async () => {
+  it('anchors: never the concept\'s tokens; about half keep the target prompt\'s other tokens, none for a prompt without the concept; the band filters', async () => {
     const { model } = await tinyModel();
     const tok = model.tokenizer;
     const concept = tok.idsOf('circle');
@@ -91,6 +91,10 @@ describe('concept erasing', () => {
     const neighbours = seqs.filter((q) => q.length === ids.length && q.filter((id, i) => id === ids[i]).length >= ids.length - concept.length - 1);
     expect(neighbours.length).toBeGreaterThan(16);
     expect(neighbours.length).toBeLessThan(48);
+    // A target prompt that does not name the concept gets no neighbours (they could be the target itself).
+    const other = tok.idsOf('a red square');
+    const far = await sampler.draw(new Rng(5), 32, { ids: other, states }, [0, 1]);
+    expect(far.filter((a) => a.text.split(' ').map(Number).filter((id, i) => id === other[i]).length >= 2).length).toBe(0);
     // A narrow band keeps only anchors whose similarity to the target lies in it (where one is found).
     const empty = (await encodeText(model, [''])).data.slice();
     const close = await sampler.draw(new Rng(4), 8, { ids, states }, [0.6, 1]);
