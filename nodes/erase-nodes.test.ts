@@ -94,6 +94,11 @@ describe('erasing nodes', () => {
     expect(SaveAdapter.validate!({ adapter: erased, filename_prefix: '../escape' } as never, { storage } as never)).toMatchObject({ filename_prefix: expect.stringMatching(/not usable/) });
     await expect(SaveAdapter.run({ adapter: { uses: [] }, filename_prefix: 'empty', precision: 'fp16' }, context().ctx)).rejects.toMatchObject({ input: 'adapter' });
     expect(existsSync(join(storage.adaptersDir, 'empty.safetensors'))).toBe(false);
+    // Values fp16 cannot hold: the precision input is named, nothing written.
+    const [l0] = erased.uses[0].adapter.layers.values();
+    const huge: AdapterStack = { uses: [{ ...erased.uses[0], adapter: { ...erased.uses[0].adapter, layers: new Map([[l0.name, { ...l0, up: l0.up.map(() => 1e6) }]]) } }] };
+    await expect(SaveAdapter.run({ adapter: huge, filename_prefix: 'huge', precision: 'fp16' }, context().ctx)).rejects.toMatchObject({ input: 'precision', message: expect.stringMatching(/beyond fp16's range.*fp32/) });
+    expect(existsSync(join(storage.adaptersDir, 'huge.safetensors'))).toBe(false);
     writeFileSync(join(storage.adaptersDir, 'broken.safetensors'), 'not safetensors');
     await expect(LoadAdapter.run({ model, adapter_file: 'broken.safetensors', strength: 1 }, context().ctx)).rejects.toMatchObject({ input: 'adapter_file' });
     // An adapter whose layer the model lacks: Sample names its adapters input.

@@ -1,7 +1,7 @@
 // SaveAdapter: ADAPTER → adapters/<prefix>.safetensors in the LoRA key convention (kohya, SPM's
 // release), fp16 by default, written atomically. A stack of several adapters saves each as <prefix>_<n>.
 import { defineNode, InputError } from './define.ts';
-import { ADAPTER_PRECISIONS, encodeAdapterFile, type AdapterPrecision } from '../server/adapters/index.ts';
+import { ADAPTER_PRECISIONS, AdapterFileError, encodeAdapterFile, type AdapterPrecision } from '../server/adapters/index.ts';
 import { savePathIn } from '../server/spectral/index.ts';
 import { ADAPTERS_FOLDER } from './lib/folder-files.ts';
 
@@ -37,7 +37,13 @@ export default defineNode({
       } catch (e) {
         throw new InputError('filename_prefix', `is not usable: ${(e as Error).message}`);
       }
-      const bytes = encodeAdapterFile(use.adapter, precision as AdapterPrecision);
+      let bytes;
+      try {
+        bytes = encodeAdapterFile(use.adapter, precision as AdapterPrecision);
+      } catch (e) {
+        if (e instanceof AdapterFileError) throw new InputError('precision', `${use.label}: ${e.message}`);
+        throw e;
+      }
       try {
         await ctx.storage.writeFileAtomic(target.path, bytes);
       } catch (e) {

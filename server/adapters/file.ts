@@ -3,10 +3,11 @@
 //   lora_unet_<…>.lora_up.weight                                     [out, r] (conv: [out, r, 1, 1])
 //   lora_unet_<…>.alpha                                              []       (ΔW scale alpha / r)
 // and SPM's metadata (`prompts`: the erased concepts, comma-separated; `rank`; `alpha`), plus the
-// hash of the model trained on; written in fp16 by default (kohya's usual `save_precision`) or fp32. Loading maps keys onto the model's layers by module path and
-// reports what did not map (text-encoder keys, layers the model lacks). A spectral adapter is
-// stored as shift files are (`<layer>.delta`, F32) with the same metadata, and loads by module
-// path onto any model with the same layers (its δ then act on that model's singular values).
+// hash of the model trained on; written in fp16 by default (kohya's usual `save_precision`) or
+// fp32. Loading maps keys onto the model's layers by module path and reports what did not map
+// (text-encoder keys, layers the model lacks). A spectral adapter is stored as shift files are
+// (`<layer>.delta`, F32) with the same metadata, and loads by module path onto any model with
+// the same layers (its δ then act on that model's singular values).
 import { DataType } from '../onnx/index.ts';
 import { f32FromBytes, makeShifts, modelLayers, parseSafetensors, serializeSafetensors, SafetensorsError, weightValues, type SpectralModelRef, type WrittenDtype } from '../spectral/index.ts';
 import { type Adapter, type AdapterLayer } from './adapter.ts';
@@ -29,9 +30,16 @@ export function loraKey(layer: string): string {
 export type AdapterPrecision = 'fp16' | 'fp32';
 export const ADAPTER_PRECISIONS: readonly AdapterPrecision[] = ['fp16', 'fp32'];
 const WRITTEN: Record<AdapterPrecision, WrittenDtype> = { fp16: 'F16', fp32: 'F32' };
+const F16_MAX = 65504;
 
 export function encodeAdapterFile(a: Adapter, precision: AdapterPrecision = 'fp16'): Uint8Array {
   const dtype = WRITTEN[precision];
+  if (dtype === 'F16') {
+    for (const l of a.layers.values()) {
+      const big = [...l.up, ...l.down].find((v) => !(Math.abs(v) <= F16_MAX));
+      if (big !== undefined) throw new AdapterFileError(`layer "${l.name}" holds ${big}, beyond fp16's range (±${F16_MAX}): save it in fp32`);
+    }
+  }
   const tensors = new Map<string, { data: Float32Array; shape?: number[]; dtype?: WrittenDtype }>();
   let rank = 0, alpha = 0;
   for (const [layer, d] of a.spectral?.deltas ?? []) tensors.set(`${layer}.delta`, { data: d });
