@@ -1,5 +1,6 @@
 // SaveAdapter: ADAPTER → adapters/<prefix>.safetensors in the LoRA key convention (kohya, SPM's
-// release), fp16 by default, written atomically. A stack of several adapters saves each as <prefix>_<n>.
+// release), fp16 by default, written atomically. A stack of several adapters saves each as
+// <prefix>_<n>.
 import { defineNode, InputError } from './define.ts';
 import { ADAPTER_PRECISIONS, AdapterFileError, encodeAdapterFile, type AdapterPrecision } from '../server/adapters/index.ts';
 import { savePathIn } from '../server/spectral/index.ts';
