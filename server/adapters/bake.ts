@@ -3,7 +3,7 @@
 // on top of spectral shifts' W_δ where those change the same weight. cᵢ is the adapter's
 // strength times its transport rate; a step with adapters then costs what a step without does.
 import { createHash } from 'node:crypto';
-import { modelLayers, readWeight, type SpectralLayer, type SpectralModelRef } from '../spectral/index.ts';
+import { modelLayers, readWeight, shiftLayers, ShiftApplyError, type SpectralLayer, type SpectralModelRef } from '../spectral/index.ts';
 import { adapterScale, type AdapterUse } from './adapter.ts';
 import { adapterTarget, storedDelta, type AdapterTarget } from './layers.ts';
 
@@ -41,11 +41,11 @@ export function checkAdapters(model: SpectralModelRef, uses: readonly AdapterUse
       if (t.out !== l.out || t.in !== l.in) throw new AdapterApplyError(`${u.label}: layer "${l.name}" is ${l.out}×${l.in}, the model's is ${t.out}×${t.in}`);
     }
     if (u.adapter.spectral) {
-      const ks = new Map(modelLayers(model).map((l) => [l.name, l.k]));
-      for (const [name, d] of u.adapter.spectral.deltas) {
-        const k = ks.get(name);
-        if (k === undefined) throw new AdapterApplyError(`${u.label}: spectral layer "${name}" is not a layer of this model`);
-        if (k !== d.length) throw new AdapterApplyError(`${u.label}: spectral layer "${name}" has ${d.length} values, the model's has ${k} singular values`);
+      try {
+        shiftLayers(model, undefined, u.adapter.spectral.deltas);
+      } catch (e) {
+        if (e instanceof ShiftApplyError) throw new AdapterApplyError(`${u.label}: ${e.message}`);
+        throw e;
       }
     }
   }

@@ -41,23 +41,12 @@ export async function shiftOverrides(model: SpectralModelRef, svd: SvdValue | un
   if (!Number.isFinite(scale)) throw new ShiftApplyError(`shift scale must be a finite number, got ${scale}`);
   if (shifts.modelHash !== model.contentHash) throw new ShiftApplyError(`the shifts were made for model ${shifts.modelHash}, this model is ${model.contentHash}`);
   if (svd && svd.modelHash !== model.contentHash) throw new ShiftApplyError(`the SVD was made for model ${svd.modelHash}, this model is ${model.contentHash}`);
-  let graphLayers: Map<string, SpectralLayer> | undefined;
-  const findLayer = (name: string): SpectralLayer | undefined => {
-    graphLayers ??= new Map(modelLayers(model).map((l) => [l.name, l]));
-    return graphLayers.get(name);
-  };
   const cache = opts.cacheDir ? new SvdCache(svdCacheDir(opts.cacheDir, model.contentHash)) : undefined;
   const result = new Map<SpectralPart, PartOverrides>(SPECTRAL_PARTS.map((p) => [p, { part: p, overrides: new Map(), key: '', layers: [] }]));
   const keyed = new Map<SpectralPart, [string, Float32Array][]>(SPECTRAL_PARTS.map((p) => [p, []]));
 
-  for (const [name, delta] of shifts.deltas) {
+  for (const [name, delta, layer] of shiftLayers(model, svd, shifts.deltas)) {
     opts.signal?.throwIfAborted();
-    const layer: SpectralLayer | undefined = svd?.layers.get(name) ?? findLayer(name);
-    if (!layer) throw new ShiftApplyError(`layer "${name}" of the shifts is not a spectral layer of this model`);
-    if (delta.length !== layer.k) throw new ShiftApplyError(`layer "${name}" has ${delta.length} shift values; the model's layer has ${layer.k} singular values`);
-    for (let i = 0; i < delta.length; i++) {
-      if (!Number.isFinite(delta[i])) throw new ShiftApplyError(`layer "${name}": δ[${i}] is ${delta[i]}`);
-    }
     if (scale === 0 || delta.every((v) => v === 0)) continue;
     keyed.get(layer.part)!.push([name, delta]);
     if (opts.keysOnly) continue;
@@ -98,6 +87,26 @@ export async function shiftedWeight(f: SvdLayer, w: Float32Array, delta: Float32
   for (let i = 0; i < f.cols; i++) for (let j = 0; j < p; j++) B[i * p + j] = V[i * f.k + keep[j]];
   const sum = await gemm({ A, B, m: f.rows, k: p, n: f.cols, transB: true, C: Float64Array.from(w) });
   return Float32Array.from(sum);
+}
+
+/**
+ * Each layer of `deltas` resolved on the model (on `svd`'s factors where given) and checked: a
+ * spectral layer of this model, as many values as it has singular values, all finite. Throws
+ * ShiftApplyError naming the layer. Shift files and spectral adapters are checked by this alone.
+ */
+export function shiftLayers(model: SpectralModelRef, svd: SvdValue | undefined, deltas: ReadonlyMap<string, Float32Array>): [string, Float32Array, SpectralLayer][] {
+  let graphLayers: Map<string, SpectralLayer> | undefined;
+  const out: [string, Float32Array, SpectralLayer][] = [];
+  for (const [name, delta] of deltas) {
+    const layer: SpectralLayer | undefined = svd?.layers.get(name) ?? (graphLayers ??= new Map(modelLayers(model).map((l) => [l.name, l]))).get(name);
+    if (!layer) throw new ShiftApplyError(`layer "${name}" of the shifts is not a spectral layer of this model`);
+    if (delta.length !== layer.k) throw new ShiftApplyError(`layer "${name}" has ${delta.length} shift values; the model's layer has ${layer.k} singular values`);
+    for (let i = 0; i < delta.length; i++) {
+      if (!Number.isFinite(delta[i])) throw new ShiftApplyError(`layer "${name}": δ[${i}] is ${delta[i]}`);
+    }
+    out.push([name, delta, layer]);
+  }
+  return out;
 }
 
 /**

@@ -19,5 +19,5 @@ export {
 export { addSpectralShifts, zeroDeltaFeeds, DELTA_PREFIX, type TrainRewriteOptions, type SpectralTrainGraph, type ShiftFactors } from './rewrite-train.ts';
 export { factorizeShifts, shiftCosts, type FactorizeResult } from './factorize-train.ts';
 export { listShiftFiles, shiftSavePath, savePathIn, loadShiftsForModel, fileSignature, SHIFT_EXT, type LoadedShiftFile } from './shift-library.ts';
-export { shiftOverrides, shiftOverridesKeys, shiftedWeight, ShiftApplyError, type PartOverrides, type BakeOptions } from './bake.ts';
+export { shiftLayers, shiftOverrides, shiftOverridesKeys, shiftedWeight, ShiftApplyError, type PartOverrides, type BakeOptions } from './bake.ts';
 export type {} from './sockets.ts';
